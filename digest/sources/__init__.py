@@ -1,0 +1,1 @@
+"""Sources produce Articles: a folder of article files, RSS/Atom feeds."""
