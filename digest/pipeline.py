@@ -1,0 +1,245 @@
+"""The pipeline every entry point shares: poll → record → match → build → queue → deliver.
+
+`digest once` runs the steps in order, now; the daemon's jobs call the same steps on a
+schedule. No step reaches back into an earlier one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, timezone
+from typing import TextIO
+
+from digest.builder import build_digest
+from digest.config import Config, DigestSpec, FeedSource, FolderSource
+from digest.delivery import Outcome, Transport, flush_outbox
+from digest.mail import build_message, make_message_id
+from digest.matcher import Matcher
+from digest.models import Article, Digest, Match, Outgoing, SourceProblem
+from digest.render import Renderer
+from digest.sources.folder import read_folder
+from digest.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    """What one poll of one source gave."""
+
+    name: str
+    kind: str  # "folder" | "feed"
+    articles: int  # entries read
+    new: int = 0
+    status: str = "ok"  # ok | not-modified | unchanged | skipped | error
+    error: str | None = None
+    skipped_files: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    sources: tuple[SourceReport, ...]
+    new_articles: tuple[Article, ...]
+    matches: tuple[Match, ...]
+
+    @property
+    def failed(self) -> tuple[SourceReport, ...]:
+        return tuple(s for s in self.sources if s.status == "error")
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedDigest:
+    """A digest built for one run: the message is None when it was empty and not sent."""
+
+    spec: DigestSpec
+    digest: Digest
+    message: Outgoing | None
+
+
+@dataclass(frozen=True, slots=True)
+class OnceReport:
+    poll: PollReport
+    digests: tuple[QueuedDigest, ...]
+    deliveries: tuple[Outcome, ...] = ()
+
+    @property
+    def undelivered(self) -> tuple[Outcome, ...]:
+        return tuple(o for o in self.deliveries if o.status != "sent")
+
+
+@dataclass
+class Runtime:
+    """The open resources of one process: config, store, compiled matcher, renderer."""
+
+    config: Config
+    store: Store
+    matcher: Matcher
+    renderer: Renderer
+    transport: Transport
+    clock: Callable[[], datetime] = utcnow
+    progress: Callable[[str, int, int], None] | None = None  # (source name, done, total)
+    _poll_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @classmethod
+    def create(cls, config: Config, store: Store, transport: Transport,
+               clock: Callable[[], datetime] = utcnow) -> Runtime:
+        return cls(config=config, store=store, matcher=Matcher(config.watchlists),
+                   renderer=Renderer(templates_dir=config.templates_dir,
+                                     timezone=config.timezone),
+                   transport=transport, clock=clock)
+
+
+# ── poll, record, match ─────────────────────────────────────────────────────────────
+
+
+async def poll(rt: Runtime, *, folders: Sequence[FolderSource] | None = None,
+               feeds: Sequence[FeedSource] | None = None, force: bool = False) -> PollReport:
+    """Read the given sources (default: all), record new articles and their matches."""
+    sources = rt.config.sources
+    folders = sources.folders if folders is None else folders
+    feeds = sources.feeds if feeds is None else feeds
+    async with rt._poll_lock:
+        now = rt.clock()
+        reports: list[SourceReport] = []
+        new: list[Article] = []
+        for folder in folders:
+            report, articles = await _poll_folder(rt, folder, now)
+            reports.append(report)
+            new.extend(articles)
+        if feeds:
+            feed_reports, feed_new = await _poll_feeds(rt, feeds, now, force=force)
+            reports.extend(feed_reports)
+            new.extend(feed_new)
+        matches = await asyncio.to_thread(_match_all, rt.matcher, new)
+        rt.store.add_matches(matches)
+    for report in reports:
+        if report.error:
+            log.warning("source %s: %s", report.name, report.error)
+    return PollReport(tuple(reports), tuple(new), tuple(matches))
+
+
+async def _poll_folder(rt: Runtime, folder: FolderSource,
+                       now: datetime) -> tuple[SourceReport, list[Article]]:
+    result = await asyncio.to_thread(read_folder, folder)
+    new = rt.store.add_articles(result.articles, now)
+    status = "error" if result.error else "ok"
+    report = SourceReport(folder.name, "folder", len(result.articles), len(new), status,
+                          result.error, len(result.skipped))
+    if rt.progress:
+        rt.progress(folder.name, 1, 1)
+    return report, new
+
+
+async def _poll_feeds(rt: Runtime, feeds: Sequence[FeedSource], now: datetime, *,
+                      force: bool) -> tuple[list[SourceReport], list[Article]]:
+    from digest.sources.feeds import FeedPoller, FeedResult
+
+    reports: list[SourceReport] = []
+    new: list[Article] = []
+    done = 0
+
+    def on_result(result: FeedResult) -> None:
+        nonlocal done
+        done += 1
+        if rt.progress:
+            rt.progress(result.feed.name, done, len(feeds))
+
+    async with FeedPoller() as poller:
+        results = await poller.poll(feeds, rt.store, now, force=force, progress=on_result)
+    for result in results:
+        fresh = rt.store.add_articles(result.articles, now) if result.articles else []
+        new.extend(fresh)
+        status = "ok" if result.status == "new" else result.status
+        reports.append(SourceReport(result.feed.name, "feed", len(result.articles),
+                                    len(fresh), status, result.error))
+    return reports, new
+
+
+def _match_all(matcher: Matcher, articles: Sequence[Article]) -> list[Match]:
+    return [match for article in articles for match in matcher.match(article)]
+
+
+# ── build and queue ────────────────────────────────────────────────────────────────
+
+
+def build_and_queue(rt: Runtime, spec: DigestSpec, *, since: timedelta | None = None,
+                    to: tuple[str, ...] | None = None) -> QueuedDigest:
+    """Build the digest of everything matched since its watermark and queue it.
+
+    The watermark advances and the message enters the outbox in one transaction, so a
+    crash leaves either both or neither. ``since`` widens the window (articles already
+    sent are shown again: the user asked for them).
+    """
+    now = rt.clock()
+    watermark = rt.store.watermark(spec.name)
+    if since is not None:
+        start = now - since
+    else:
+        start = watermark if watermark is not None else now - spec.since
+    matches = rt.store.matches_between(spec.watchlists, start, now)
+    recipients = to or spec.to
+    digest = build_digest(spec, matches, period_start=start, period_end=now,
+                          recipients=recipients, problems=source_problems(rt, start))
+    message = None
+    if not digest.is_empty or spec.send_empty:
+        message = render_message(rt, digest, key=f"{spec.name}|{start.isoformat()}|"
+                                 f"{now.isoformat()}|{','.join(recipients)}")
+    keys = {story.lead.article.id for section in digest.sections for story in section.stories}
+    rt.store.commit_digest(spec.name, now, message, keys)
+    return QueuedDigest(spec, digest, message)
+
+
+def render_message(rt: Runtime, digest: Digest, *, key: str, kind: str = "digest") -> Outgoing:
+    rendered = rt.renderer.render_digest(digest)
+    sender = rt.config.delivery.sender
+    return build_message(rendered, kind=kind, name=digest.name, sender=sender,
+                         recipients=digest.recipients,
+                         message_id=make_message_id(kind, digest.name, key, sender),
+                         date=rt.clock())
+
+
+def source_problems(rt: Runtime, since: datetime) -> tuple[SourceProblem, ...]:
+    """Feeds that failed since ``since``, for the digest's health footer."""
+    problems = []
+    for state in rt.store.feed_states():
+        if state.last_error and (state.last_error_at is None or state.last_error_at >= since):
+            problems.append(SourceProblem(state.name, state.last_error, state.failures,
+                                          state.last_error_at))
+    return tuple(problems)
+
+
+async def deliver(rt: Runtime) -> list[Outcome]:
+    return await flush_outbox(rt.store, rt.transport, rt.clock())
+
+
+# ── digest once ────────────────────────────────────────────────────────────────────
+
+
+async def run_once(rt: Runtime, *, digests: Sequence[DigestSpec], since: timedelta | None = None,
+                   to: tuple[str, ...] | None = None) -> OnceReport:
+    """Poll every source now, then build, queue and deliver each of ``digests``."""
+    report = await poll(rt, force=True)
+    queued = []
+    for spec in digests:
+        spec_to = to or spec.to
+        queued.append(build_and_queue(rt, replace(spec, to=spec_to), since=since, to=spec_to))
+    outcomes = await deliver(rt)
+    return OnceReport(report, tuple(queued), tuple(outcomes))
+
+
+def print_text_part(message: Outgoing, out: TextIO) -> None:
+    """For --dry-run: the plain-text part, as a reader would see it."""
+    import email
+    from email import policy
+
+    parsed = email.message_from_bytes(message.raw, policy=policy.default)
+    body = parsed.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
+    out.write(f"Subject: {parsed['Subject']}\nTo: {parsed['To']}\n\n")
+    out.write(body.get_content() if body is not None else "")
