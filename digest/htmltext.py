@@ -1,0 +1,114 @@
+"""Feed HTML to plain text: the only form in which feed content travels further.
+
+Built on the stdlib ``html.parser`` (a tolerant tokenizer, no tree, no recursion), so
+nesting depth costs nothing and malformed markup still yields its text. Content of
+script/style/template/iframe/form/svg… is dropped; block elements become line breaks;
+entities are decoded; runs of whitespace collapse; control characters are removed.
+``html_to_text`` never raises.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from html.parser import HTMLParser
+
+# Elements whose content is never text for a reader.
+SKIPPED = frozenset({
+    "script", "style", "noscript", "template", "iframe", "form", "svg", "math", "object",
+    "embed", "select", "textarea", "button", "head", "title", "canvas", "audio", "video",
+})
+# Elements that start a new paragraph.
+BLOCKS = frozenset({
+    "p", "div", "section", "article", "aside", "header", "footer", "nav", "main",
+    "blockquote", "pre", "figure", "figcaption", "table", "thead", "tbody", "tfoot", "tr",
+    "ul", "ol", "dl", "dd", "dt", "li", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "address",
+    "details", "summary", "center", "body", "html",
+})
+LINE_BREAKS = frozenset({"br"})
+CELLS = frozenset({"td", "th"})
+
+# C0/C1 control characters except tab and newline, plus other invisible troublemakers.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\ufffe\uffff]")
+_SPACES_RE = re.compile(r"[^\S\n]+")
+_PARAGRAPH = "\n\n"
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip_depth = 0  # > 0 inside a skipped element (counted, not recursed)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIPPED:
+            self.skip_depth += 1
+        elif self.skip_depth:
+            return
+        elif tag in BLOCKS:
+            self.parts.append(_PARAGRAPH)
+        elif tag in LINE_BREAKS:
+            self.parts.append("\n")
+        elif tag in CELLS:
+            self.parts.append(" ")
+        elif tag == "img":
+            alt = dict(attrs).get("alt")
+            if alt and alt.strip():
+                self.parts.append(f" {alt.strip()} ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in SKIPPED:
+            return  # <iframe/>: nothing to skip
+        self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in SKIPPED:
+            if self.skip_depth:
+                self.skip_depth -= 1
+        elif not self.skip_depth and tag in BLOCKS:
+            self.parts.append(_PARAGRAPH)
+        elif not self.skip_depth and tag in CELLS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skip_depth:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Readable plain text from an HTML fragment (or a whole page); never raises."""
+    if not html:
+        return ""
+    if "<" not in html and "&" not in html:
+        return clean_text(html)
+    parser = _TextExtractor()
+    try:
+        parser.feed(html)
+        parser.close()
+    except (AssertionError, ValueError, IndexError):  # pragma: no cover - tokenizer corner cases
+        return clean_text(unescape(re.sub(r"<[^>]*>?", " ", html)))
+    return clean_text("".join(parser.parts))
+
+
+def clean_text(text: str) -> str:
+    """Drop control characters, collapse whitespace within lines, keep at most one blank
+    line between paragraphs, trim."""
+    text = _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\u2028", "\n").replace("\u2029", _PARAGRAPH).replace("\t", " ")
+    lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
+    out: list[str] = []
+    blank = False
+    for line in lines:
+        if line:
+            if blank and out:
+                out.append("")
+            out.append(line)
+            blank = False
+        else:
+            blank = True
+    return "\n".join(out)
+
+
+def one_line(text: str) -> str:
+    """``clean_text`` folded onto one line (titles, authors)."""
+    return " ".join(clean_text(text).split())
