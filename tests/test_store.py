@@ -216,9 +216,8 @@ def test_lock_refuses_a_second_process(tmp_path: Path) -> None:
     try:
         assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
         with pytest.raises(LockedError, match=f"another digest is running on {state} "
-                                              rf"\(pid {holder.pid}\)"):
-            with acquire_lock(state):
-                pass
+                                              rf"\(pid {holder.pid}\)"), acquire_lock(state):
+            pass
     finally:
         holder.communicate("")
     with acquire_lock(state):  # released when the holder exits
