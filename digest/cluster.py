@@ -33,7 +33,16 @@ class Thresholds:
 
     body: float = 0.6  # estimated Jaccard of the shingle sets alone
     body_with_title: float = 0.3  # ... when the headlines are similar
+    contained_with_title: float = 0.5  # share of the shorter text inside the longer one
     title: float = 0.6  # Jaccard of headline words counted as "similar"
+
+
+@dataclass(frozen=True, slots=True)
+class Sketch:
+    """A text's MinHash values and its number of distinct shingles."""
+
+    values: tuple[int, ...]
+    size: int
 
 
 def cluster_matches(matches: Sequence[Match], *,
@@ -76,7 +85,7 @@ def cluster_texts(items: Sequence[tuple[str, str]], *,
         if signature is None:
             continue
         for band in range(0, BINS, ROWS):
-            key = (band, *signature[band:band + ROWS])
+            key = (band, *signature.values[band:band + ROWS])
             bucket = buckets[key]
             for j in bucket[:BUCKET_LIMIT]:
                 consider(i, j)
@@ -94,7 +103,7 @@ def cluster_texts(items: Sequence[tuple[str, str]], *,
     return sorted(groups.values(), key=lambda group: group[0])
 
 
-def sketch(text: str) -> tuple[int, ...] | None:
+def sketch(text: str) -> Sketch | None:
     """The MinHash sketch of ``text``'s word shingles (None for texts with no words)."""
     words = _WORD.findall(text.casefold())
     if not words:
@@ -107,12 +116,19 @@ def sketch(text: str) -> tuple[int, ...] | None:
         slot = value % BINS
         if value < bins[slot]:
             bins[slot] = value
-    return _densify(bins)
+    return Sketch(_densify(bins), len(shingles))
 
 
-def similarity(a: Sequence[int], b: Sequence[int]) -> float:
-    """Estimated Jaccard similarity of two sketches."""
-    return sum(x == y for x, y in zip(a, b, strict=True)) / BINS
+def similarity(a: Sketch, b: Sketch) -> float:
+    """Estimated Jaccard similarity of the two texts' shingle sets."""
+    return sum(x == y for x, y in zip(a.values, b.values, strict=True)) / BINS
+
+
+def containment(a: Sketch, b: Sketch) -> float:
+    """Estimated share of the smaller text's shingles that the other text also has."""
+    jaccard = similarity(a, b)
+    common = jaccard * (a.size + b.size) / (1.0 + jaccard)
+    return min(1.0, common / min(a.size, b.size))
 
 
 def _densify(bins: list[int]) -> tuple[int, ...]:
@@ -129,7 +145,7 @@ def _densify(bins: list[int]) -> tuple[int, ...]:
     return tuple(filled)
 
 
-def _same_story(a: tuple[int, ...] | None, b: tuple[int, ...] | None,
+def _same_story(a: Sketch | None, b: Sketch | None,
                 title_a: frozenset[str], title_b: frozenset[str],
                 thresholds: Thresholds) -> bool:
     if a is None or b is None:
@@ -139,4 +155,7 @@ def _same_story(a: tuple[int, ...] | None, b: tuple[int, ...] | None,
         return True
     union = title_a | title_b
     title = len(title_a & title_b) / len(union) if union else 0.0
-    return title >= thresholds.title and body >= thresholds.body_with_title
+    if title < thresholds.title:
+        return False
+    return (body >= thresholds.body_with_title
+            or containment(a, b) >= thresholds.contained_with_title)
