@@ -350,5 +350,7 @@ def validate_watchlist(watchlist: Watchlist) -> None:
 
 
 def compile_query(query: str, *, name: str = "query") -> Matcher:
-    """A matcher for one ad-hoc query (``digest match QUERY``)."""
+    """A matcher for one ad-hoc query (``digest match QUERY``); a malformed query raises
+    the plain QueryError (no watchlist to name)."""
+    parse(query)
     return Matcher([Watchlist(name=name, query=query)])
