@@ -124,8 +124,8 @@ def plain_text(message: Outgoing) -> str:
     parsed = email.message_from_bytes(message.raw, policy=policy.default)
     assert isinstance(parsed, EmailMessage)  # policy.default always builds EmailMessage
     body = parsed.get_body(preferencelist=("plain",))
-    text = body.get_content() if body is not None else ""
-    return f"Subject: {parsed['Subject']}\nTo: {parsed['To']}\n\n{text}\n"
+    text = body.get_content().replace("\r\n", "\n") if body is not None else ""
+    return f"Subject: {parsed['Subject']}\nTo: {parsed['To']}\n\n{text.rstrip()}\n"
 
 
 def _raw_text(message: Outgoing) -> str:
