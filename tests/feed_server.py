@@ -63,6 +63,8 @@ class FeedServer:
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[Seen] = []
         self.port = 0
+        self.active = 0  # requests being answered right now
+        self.max_active = 0  # the most at once
         self._runner: web.AppRunner | None = None
 
     def url(self, path: str) -> str:
@@ -91,6 +93,14 @@ class FeedServer:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests.append(Seen(request.path_qs, dict(request.headers)))
+        self.active += 1
+        self.max_active = max(self.max_active, self.active)
+        try:
+            return await self._answer(request)
+        finally:
+            self.active -= 1
+
+    async def _answer(self, request: web.Request) -> web.StreamResponse:
         route = self.routes.get(request.path_qs) or self.routes.get(request.path)
         if route is None:
             return web.Response(status=404, text="not found")

@@ -84,6 +84,8 @@ def parse_feed(body: bytes, *, source: str, url: str,
         reason = _bozo_reason(parsed.get("bozo_exception"))
         if not entries and not parsed.get("version"):
             raise SourceError(f"not a feed: {_not_a_feed_reason(body, response_headers, reason)}")
+        if not entries:
+            raise SourceError(f"malformed feed with no usable entries: {reason}")
         if entries:
             warning = reason
     base = safe_url(response_headers["content-location"]) or url
@@ -193,9 +195,10 @@ def _entry_link(entry: Mapping[str, Any], base: str) -> str | None:
 
 def entry_time(entry: Mapping[str, Any]) -> datetime | None:
     """When the entry was published (else updated), in UTC; None when unknown or unsure."""
+    plain = dict(entry)  # FeedParserDict.get("updated") falls back to "published", with a warning
     for key in ("published", "updated", "created"):
-        raw = entry.get(key)
-        parsed = entry.get(f"{key}_parsed")
+        raw = plain.get(key)
+        parsed = plain.get(f"{key}_parsed")
         if not isinstance(raw, str) or not raw.strip():
             continue
         when = _trusted_time(raw, parsed if isinstance(parsed, time.struct_time) else None)
