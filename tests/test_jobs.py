@@ -118,7 +118,8 @@ def test_spring_gap_fires_at_most_once() -> None:
 
 
 @pytest.mark.parametrize(("schedule", "now", "expected"), [
-    ("* * * * *", datetime(2025, 6, 2, 7, 0, 30, tzinfo=UTC), datetime(2025, 6, 2, 7, 0, tzinfo=UTC)),
+    ("* * * * *", datetime(2025, 6, 2, 7, 0, 30, tzinfo=UTC),
+     datetime(2025, 6, 2, 7, 0, tzinfo=UTC)),
     ("0 7 * * mon-fri", datetime(2025, 6, 2, 6, 59, tzinfo=UTC),  # Monday 07:59 BST
      datetime(2025, 6, 2, 6, 0, tzinfo=UTC)),
     ("0 7 * * mon-fri", datetime(2025, 6, 2, 5, 0, tzinfo=UTC),  # Monday before 07:00
