@@ -31,8 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, TextIO
 
-from digest import config as settings
-from digest.config import Config, Smtp
+from digest.config import Config, Smtp, resolve_state_dir, smtp_password
 from digest.errors import (
     ConfigError,
     DeliveryError,
@@ -162,8 +161,8 @@ def transport_for(config: Config, *, stdout: TextIO | None = None,
         if delivery.smtp is None:
             raise ConfigError('method = "smtp" needs a [delivery.smtp] table',
                               path=str(config.path), key="delivery.smtp")
-        return SmtpTransport(delivery.smtp, settings.smtp_password(delivery.smtp), tls_context)
-    return MaildirTransport(delivery.maildir or settings.resolve_state_dir(config) / "mail")
+        return SmtpTransport(delivery.smtp, smtp_password(delivery.smtp), tls_context)
+    return MaildirTransport(delivery.maildir or resolve_state_dir(config) / "mail")
 
 
 async def check_smtp_login(config: Config, *,
@@ -176,7 +175,7 @@ async def check_smtp_login(config: Config, *,
     if smtp is None:
         raise ConfigError("there is no [delivery.smtp] table to check", path=str(config.path),
                           key="delivery.smtp")
-    return await SmtpClient(smtp, settings.smtp_password(smtp), tls_context).check_login()
+    return await SmtpClient(smtp, smtp_password(smtp), tls_context).check_login()
 
 
 # the outbox -----------------------------------------------------------------------------

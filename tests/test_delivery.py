@@ -147,3 +147,9 @@ def test_transport_for_each_method(tmp_path: Path) -> None:
     assert isinstance(smtp, SmtpTransport)
     with pytest.raises(ConfigError, match=r"delivery\.smtp"):
         transport_for(config(tmp_path, Delivery(method="smtp")))
+
+
+def test_maildir_defaults_to_the_state_directory(tmp_path: Path, isolated_env: Path) -> None:
+    transport = transport_for(config(tmp_path, Delivery()))
+    assert isinstance(transport, MaildirTransport)
+    assert transport.path == isolated_env / "mail"

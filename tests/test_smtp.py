@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.delivery import SmtpTransport, flush_outbox
+from digest.config import Config, Delivery, Sources
+from digest.delivery import SmtpTransport, check_smtp_login, flush_outbox
 from digest.mail import build_message, make_message_id
 from digest.models import Outgoing, RenderedMail
 from digest.smtp import SmtpClient, SmtpSettingsError, SmtpUnreachable
@@ -245,3 +247,17 @@ async def test_check_login_reports_success_and_failure() -> None:
             await SmtpClient(smtp, "wrong", server.client_context()).check_login()
         with pytest.raises(SmtpSettingsError, match="no SMTP password"):
             await SmtpClient(smtp, None, server.client_context()).check_login()
+
+
+async def test_check_smtp_login_reads_the_password_from_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "s3cret-pw")
+    with smtp_server(users=USERS) as server:
+        smtp = server.smtp_config(username="digest@example.com",
+                                  password_env="DIGEST_SMTP_PASSWORD")
+        config = Config(path=tmp_path / "digest.toml", timezone=ZoneInfo("UTC"), state_dir=None,
+                        templates_dir=None, sources=Sources(), watchlists=(), digests=(),
+                        delivery=Delivery(method="smtp", smtp=smtp))
+        said = await check_smtp_login(config, tls_context=server.client_context())
+    assert said.startswith(f"login to 127.0.0.1:{server.port} as digest@example.com")
+    assert "s3cret" not in said
