@@ -28,6 +28,9 @@ from digest.models import Digest, RenderedMail, Segment, Story
 SUBJECT_LIMIT = 70
 TEXT_WIDTH = 72
 MARK_STYLE = "background-color:#fff1a8;color:#1a1a1a;font-weight:600;padding:0 1px;"
+NBSP = "\u00a0"
+_KEEP = re.compile(r"\s+")
+_BLANKS = re.compile(r"[ \t\n\r\f\v\u2000-\u200a\u3000]+")  # no-break spaces stay
 _NOT_IN_URLS = frozenset("<>\"'`\\{}|^")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -76,7 +79,7 @@ def safe_url(url: str | None) -> str | None:
 
 def clean_line(text: str) -> str:
     """One line: control characters and line breaks become spaces, runs of space one."""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return _BLANKS.sub(" ", _CONTROL.sub(" ", text)).strip(" ")
 
 
 class Renderer:
@@ -134,11 +137,11 @@ class Renderer:
             "stories": [story for section in digest.sections for story in section.stories],
             "subject_terms": subject_terms(digest),
         }
-        subject = self.env.get_template(f"{kind}.subject.txt").render(context)
+        subject = fit_subject(self.env.get_template(f"{kind}.subject.txt").render(context))
         text = self.env.get_template(f"{kind}.txt").render(context, links=Links())
         html = self.env.get_template(f"{kind}.html").render(context, subject=subject)
         return RenderedMail(
-            subject=fit_subject(subject),
+            subject=subject,
             text=text,
             html=self._inliner.inline(html),
         )
@@ -157,16 +160,18 @@ def marked_html(segments: Iterable[Segment]) -> Markup:
 
 
 def marked_text(segments: Iterable[Segment]) -> str:
-    """Segments as plain text: marked words between asterisks, ``*Kim Jong Un*``."""
-    return "".join(f"*{s.text}*" if s.marked else s.text for s in segments)
+    """Segments as plain text: marked words between asterisks, ``*Kim Jong Un*``; their
+    spaces are no-break spaces so that ``wrap`` keeps a marked phrase on one line."""
+    return "".join(f"*{_KEEP.sub(NBSP, s.text)}*" if s.marked else s.text for s in segments)
 
 
 def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None = None) -> str:
     """Fill ``text`` to ``width`` columns; long words (URLs) are never broken."""
-    return textwrap.fill(
+    filled = textwrap.fill(
         clean_line(text), width=width, initial_indent=indent if first is None else first,
         subsequent_indent=indent, break_long_words=False, break_on_hyphens=False,
     )
+    return filled.replace(NBSP, " ")
 
 
 def others_by_source(story: Story) -> list[tuple[str, str | None]]:
