@@ -116,7 +116,8 @@ def is_boilerplate_line(line: str) -> bool:
     if _BOILERPLATE_START.match(stripped) or _BYLINE.match(stripped) or _URL_ONLY.match(stripped):
         return True
     # A heading: a short line that does not end like a sentence.
-    return stripped[-1] not in _LINE_END_OK and len(stripped.split()) <= 20
+    bare = stripped.rstrip(_CLOSERS) or stripped
+    return bare[-1] not in _TERMINAL + ":;," and len(stripped.split()) <= 20
 
 
 def _lines(text: str) -> Iterator[tuple[int, int]]:

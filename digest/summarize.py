@@ -9,6 +9,7 @@ Measured against human references on the BBC set by ``benchmarks/summaries.py``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from collections import Counter
@@ -24,6 +25,8 @@ def _set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
+_OPERATORS = re.compile(r"\b(?:AND|OR|NOT|NEAR(?:/\d+)?)\b|[()]")
+_PLURAL = r"(?:s|es|'s|\u2019s|s'|s\u2019)?"
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
 _STOP = _set("""
 a about above after again against all also am an and any are as at be because been before
@@ -65,7 +68,7 @@ def score_sentences(candidates: Sequence[Sentence], *, terms: Sequence[str] = ()
     n = len(candidates)
     top = max(centrality) or 1.0
     title_words = set(_words(title)) if title else set()
-    term_patterns = [_term_pattern(term) for term in terms if term.strip()]
+    term_patterns = _term_patterns(terms)
     scores = []
     for i, (sentence, bag) in enumerate(zip(candidates, bags, strict=True)):
         score = centrality[i] / top
@@ -73,7 +76,7 @@ def score_sentences(candidates: Sequence[Sentence], *, terms: Sequence[str] = ()
         if title_words and bag:
             score *= 1.0 + 0.5 * len(title_words.intersection(bag)) / len(title_words)
         if any(p.search(sentence.text) for p in term_patterns):
-            score *= 1.5
+            score = score * 1.5 + 0.5  # the reader asked about these words: show them
         score *= _length_factor(len(bag))
         if sentence.text.rstrip("\"'\u201d\u2019) ").endswith("?"):
             score *= 0.6
@@ -150,10 +153,27 @@ def _words(text: str) -> list[str]:
     return [w[:-2] if w.endswith("'s") else w for w in words if w not in _STOP and len(w) > 1]
 
 
-def _term_pattern(term: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in re.findall(r"\w+", term.rstrip("*"))]
-    suffix = r"\w*" if term.endswith("*") else r"(?:s|es|'s|\u2019s)?"
-    return re.compile(r"\b" + r"\W+".join(words) + suffix + r"\b", re.IGNORECASE)
+def _term_patterns(terms: Sequence[str]) -> list[re.Pattern[str]]:
+    """Patterns for the words of matched terms, as the matcher reports them: plain words,
+    phrases, ``"exact"``, ``prefix*``, ``title:…``, ``/regex/`` or a whole boolean query
+    (its operators are dropped; each remaining phrase counts)."""
+    patterns = []
+    for term in terms:
+        term = term.strip()
+        if len(term) > 2 and term.startswith("/") and term.endswith("/"):
+            with contextlib.suppress(re.error):  # the matcher rejected it already
+                patterns.append(re.compile(term[1:-1], re.IGNORECASE))
+            continue
+        for phrase in _OPERATORS.split(term):
+            words = re.findall(r"[\w*]+", phrase.replace("title:", " "))
+            words = [w for w in words if w.strip("*")]
+            if not words:
+                continue
+            body = r"\W+".join(re.escape(w.rstrip("*")) for w in words)
+            exact = phrase.strip().startswith('"')
+            suffix = r"\w*" if words[-1].endswith("*") else "" if exact else _PLURAL
+            patterns.append(re.compile(rf"(?<!\w){body}{suffix}(?!\w)", re.IGNORECASE))
+    return patterns
 
 
 def _length_factor(words: int) -> float:

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from digest.errors import SourceError
+from digest.sources.folder import read_article_file
 from digest.summarize import summarize
 
 
@@ -28,37 +30,24 @@ def handle(args: argparse.Namespace) -> int:
     status = 0
     for number, path in enumerate(args.paths):
         try:
-            title, body = read_article(path)
-        except OSError as exc:
-            print(f"digest: error: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+            article = read_article_file(path)
+        except SourceError as exc:
+            print(f"digest: error: {path}: {exc}", file=sys.stderr)
             status = 1
             continue
-        chosen = summarize(body, sentences=args.sentences, title=title)
+        chosen = summarize(article.body, sentences=args.sentences, title=article.title,
+                           description=article.description)
         if args.json:
-            print(json.dumps({"path": str(path), "title": title, "sentences": list(chosen)},
-                             ensure_ascii=False))
+            record = {"path": str(path), "title": article.title, "sentences": list(chosen)}
+            print(json.dumps(record, ensure_ascii=False))
             continue
         if len(args.paths) > 1:
             if number:
                 print()
-            print(f"{path}: {title}")
+            print(f"{path}: {article.title}")
         for sentence in chosen:
             print(sentence)
     return status
-
-
-def read_article(path: Path) -> tuple[str, str]:
-    """(headline, body) of an article file: the first non-empty line, then the rest."""
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    lines = text.splitlines(keepends=True)
-    for index, line in enumerate(lines):
-        if line.strip():
-            return line.strip(), "".join(lines[index + 1:])
-    return "", ""
 
 
 def _positive(value: str) -> int:
