@@ -16,7 +16,7 @@ from digest.models import Field, Hit, Segment
 log = logging.getLogger(__name__)
 
 ELLIPSIS = "…"
-SNIPPET_WIDTH = 260  # characters of context, before cutting at word boundaries
+SNIPPET_WIDTH = 220  # characters of context, before cutting at word boundaries
 _CLOSERS = "”\"’')"
 _SPACES = re.compile(r"\s+")
 
