@@ -89,7 +89,7 @@ class MaildirTransport:
     def _write(self, message: Outgoing) -> Receipt:
         try:
             box = mailbox.Maildir(self.path, factory=None, create=True)
-            key = box.add(message.raw)
+            key = box.add(message.raw.replace(b"\r\n", b"\n"))  # Maildir files use LF
             # bytes go to new/ under their key (mailbox.Maildir.add without Maildir info)
             written = self.path / "new" / key
             os.chmod(written, 0o600)

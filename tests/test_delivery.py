@@ -62,7 +62,7 @@ async def test_maildir_delivery_is_readable_and_private(tmp_path: Path) -> None:
     assert stored["Message-ID"] == sent.message_id
     path = Path(receipt.where.removeprefix("maildir "))
     assert path.is_file() and path.parent == tmp_path / "mail" / "new"
-    assert path.read_bytes() == sent.raw
+    assert path.read_bytes() == sent.raw.replace(b"\r\n", b"\n")  # local files: LF
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "mail").stat().st_mode) == 0o700
     assert receipt.refused == {}
