@@ -215,8 +215,9 @@ def source_problems(rt: Runtime, since: datetime) -> tuple[SourceProblem, ...]:
     return tuple(problems)
 
 
-async def deliver(rt: Runtime) -> list[Outcome]:
-    return await flush_outbox(rt.store, rt.transport, rt.clock())
+async def deliver(rt: Runtime, *, force: bool = False) -> list[Outcome]:
+    """Send what is due; ``force`` (digest once) also retries messages still in backoff."""
+    return await flush_outbox(rt.store, rt.transport, rt.clock(), force=force)
 
 
 # ── digest once ────────────────────────────────────────────────────────────────────
@@ -230,7 +231,7 @@ async def run_once(rt: Runtime, *, digests: Sequence[DigestSpec], since: timedel
     for spec in digests:
         spec_to = to or spec.to
         queued.append(build_and_queue(rt, replace(spec, to=spec_to), since=since, to=spec_to))
-    outcomes = await deliver(rt)
+    outcomes = await deliver(rt, force=True)
     return OnceReport(report, tuple(queued), tuple(outcomes))
 
 
