@@ -71,8 +71,10 @@ def parse_feed(body: bytes, *, source: str, url: str,
                headers: Mapping[str, str] | None = None) -> ParsedFeed:
     """Parse one feed body fetched from ``url``; raise SourceError if it is not a feed."""
     response_headers = {key.lower(): value for key, value in (headers or {}).items()}
-    response_headers.setdefault("content-location", url)
     response_headers.pop("content-encoding", None)  # the body is already decoded
+    # No content-location for feedparser: with a base URL it joins URLs at every element,
+    # which doubles its time; we resolve the few links we keep ourselves.
+    base = safe_url(response_headers.pop("content-location", None)) or url
     parsed = _feedparser(body, response_headers)
     if parsed.get("bozo") and not parsed.get("entries") and _looks_utf16(body):
         # UTF-16 without BOM or declaration: feedparser guesses UTF-8 and finds nothing
@@ -88,7 +90,6 @@ def parse_feed(body: bytes, *, source: str, url: str,
             raise SourceError(f"malformed feed with no usable entries: {reason}")
         if entries:
             warning = reason
-    base = safe_url(response_headers["content-location"]) or url
     articles = tuple(
         article for article in (_article(entry, source, base) for entry in entries)
         if article is not None
