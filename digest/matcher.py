@@ -64,6 +64,7 @@ class Matcher:
     def __init__(self, watchlists: Sequence[Watchlist]) -> None:
         self._watchlists = tuple(_compile(w) for w in watchlists)
         self._atom_ids: dict[tuple[object, ...], int] = {}
+        self._node_atoms: dict[int, int] = {}  # id(phrase node) → atom; the nodes live in self
         keys: dict[str, list[_Entry]] = {}
         self._by_atom: list[set[int]] = []
         self._always: list[int] = []
@@ -84,6 +85,7 @@ class Matcher:
     def _add_phrase(self, phrase: Phrase, watchlist: int, keys: dict[str, list[_Entry]]) -> None:
         identity = atom_identity(phrase)
         atom = self._atom_ids.get(identity)
+        self._node_atoms[id(phrase)] = atom if atom is not None else len(self._by_atom)
         if atom is None:
             atom = self._atom_ids[identity] = len(self._by_atom)
             self._by_atom.append(set())
@@ -95,7 +97,7 @@ class Matcher:
     def match(self, article: Article) -> list[Match]:
         """One Match per watchlist the article satisfies (exclude applied)."""
         found = _Found({"title": self._field(article.title), "body": self._field(article.body)},
-                       self._atom_ids)
+                       self._node_atoms)
         touched = set(self._always)
         for candidates in found.fields.values():
             for atom in candidates.spans:
@@ -181,7 +183,7 @@ class _Found:
     """Everything known about one article while its watchlists are evaluated."""
 
     fields: dict[Field, _Candidates]
-    atom_ids: dict[tuple[object, ...], int]
+    node_atoms: dict[int, int]
     regex_cache: dict[tuple[int, Field], list[tuple[int, int]]] = field(default_factory=dict)
 
 
@@ -213,13 +215,14 @@ def _fields(scope: Field | None) -> tuple[Field, ...]:
 
 
 def _phrase_hits(phrase: Phrase, found: _Found) -> list[_Hit]:
-    atom = found.atom_ids[atom_identity(phrase)]
-    hits = []
+    atom = found.node_atoms[id(phrase)]
+    hits: list[_Hit] = []
     for name in _fields(phrase.field):
         candidates = found.fields[name]
-        for start, end in candidates.spans.get(atom, ()):
-            a, b = candidates.normalized.span(start, end)
-            hits.append(_Hit(name, a, b, phrase.written))
+        spans = candidates.spans.get(atom)
+        if spans:
+            span = candidates.normalized.span
+            hits.extend(_Hit(name, *span(start, end), phrase.written) for start, end in spans)
     return hits
 
 
