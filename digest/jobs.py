@@ -41,6 +41,7 @@ from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import
 from digest import alerts
 from digest.builder import build_digest
 from digest.config import Config, DigestSpec, FeedSource, FolderSource
+from digest.delivery import Outcome
 from digest.errors import DigestError
 from digest.pipeline import QueuedDigest, Runtime, deliver, poll, render_message, source_problems
 
@@ -162,6 +163,7 @@ class Jobs:
         self.on_status = on_status
         self._signatures: dict[str, _Signature] = {}
         self._inflight: set[asyncio.Task[object]] = set()
+        self._delivering = asyncio.Lock()  # one outbox flush at a time: never send twice
         scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
 
     # building -------------------------------------------------------------------------
@@ -311,7 +313,7 @@ class Jobs:
         summary = f"{stories} stor{'y' if stories == 1 else 'ies'}"
         summary += ", queued" if queued.message else ", nothing to send"
         if queued.message:
-            outcomes = await deliver(self.rt)
+            outcomes = await self._deliver_outbox()
             summary += "; " + ", ".join(f"{o.status}" for o in outcomes
                                         if o.message.message_id == queued.message.message_id)
         if self.on_status:
@@ -323,10 +325,14 @@ class Jobs:
 
     async def _deliver(self) -> str:
         await self._alerts(deliver_now=False)
-        outcomes = await deliver(self.rt)
+        outcomes = await self._deliver_outbox()
         if not outcomes:
             return ""
         return ", ".join(f"{o.message.name}: {o.status} ({o.detail})" for o in outcomes)
+
+    async def _deliver_outbox(self) -> list[Outcome]:
+        async with self._delivering:
+            return await deliver(self.rt)
 
     async def alert_job(self) -> None:
         await self._tracked("alert", self._alerts)
@@ -341,5 +347,5 @@ class Jobs:
                                        name="alert", replace_existing=True)
             return ""
         if deliver_now:
-            await deliver(self.rt)
+            await self._deliver_outbox()
         return f"alert queued: {message.subject}"

@@ -4,6 +4,7 @@ the tests call the jobs themselves at the times they choose."""
 
 from __future__ import annotations
 
+import asyncio
 import mailbox
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -24,7 +25,7 @@ from digest.config import (
     Sources,
     Watchlist,
 )
-from digest.delivery import MaildirTransport
+from digest.delivery import MaildirTransport, Receipt
 from digest.jobs import (
     Jobs,
     catch_up_due,
@@ -32,9 +33,10 @@ from digest.jobs import (
     fire_times,
     jitter_for,
     previous_fire_time,
+    queue_digest,
     slot_key,
 )
-from digest.models import Article, Match
+from digest.models import Article, Match, Outgoing
 from digest.pipeline import Runtime
 from digest.store import Store
 
@@ -237,3 +239,51 @@ async def test_sync_builds_and_reconciles_jobs(tmp_path: Path, store: Store,
     assert scheduler.get_job("poll:feed:A").next_run_time == kept_a
     assert scheduler.get_job("poll:folder:seeds").trigger.interval == timedelta(minutes=1)
     assert store.scheduled_since("Weekly", clock.now + timedelta(days=9)) <= clock.now
+
+
+# running jobs -------------------------------------------------------------------------------
+class SlowTransport:
+    """A real transport's shape, slow enough for flushes to overlap; counts what it sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send(self, message: Outgoing) -> Receipt:
+        await asyncio.sleep(0.2)
+        self.sent.append(message.message_id)
+        return Receipt(where="slow", refused={})
+
+
+async def test_overlapping_flushes_send_once_and_drain_waits(
+        tmp_path: Path, store: Store, scheduler: AsyncIOScheduler) -> None:
+    clock = Clock(datetime(2025, 6, 2, 0, 30, 5, tzinfo=UTC))
+    transport = SlowTransport()
+    rt = Runtime.create(make_config(tmp_path), store, transport, clock)
+    clock.now -= timedelta(minutes=5)
+    add_story(rt, "Kim Jong Un visits a factory")
+    clock.now += timedelta(minutes=5)
+    queued = queue_digest(rt, rt.config.digests[0], datetime(2025, 6, 2, 0, 30, tzinfo=UTC))
+    assert queued is not None and queued.message is not None
+    jobs = Jobs(rt, scheduler)
+    running = [asyncio.create_task(jobs.deliver_job()) for _ in range(3)]
+    await asyncio.sleep(0.05)
+    assert jobs.in_flight == 3
+    assert await jobs.drain(timeout=5)
+    assert all(task.done() for task in running)
+    assert transport.sent == [queued.message.message_id]
+    assert [e.status for e in store.outbox()] == ["sent"]
+
+
+async def test_drain_gives_up_after_its_timeout(tmp_path: Path, store: Store,
+                                                scheduler: AsyncIOScheduler) -> None:
+    clock = Clock(datetime(2025, 6, 2, 0, 30, 5, tzinfo=UTC))
+    rt = Runtime.create(make_config(tmp_path), store, SlowTransport(), clock)
+    clock.now -= timedelta(minutes=5)
+    add_story(rt, "Kim Jong Un visits a factory")
+    clock.now += timedelta(minutes=5)
+    queue_digest(rt, rt.config.digests[0], datetime(2025, 6, 2, 0, 30, tzinfo=UTC))
+    jobs = Jobs(rt, scheduler)
+    task = asyncio.create_task(jobs.deliver_job())
+    await asyncio.sleep(0.05)
+    assert not await jobs.drain(timeout=0.01)
+    await task
