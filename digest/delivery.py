@@ -88,6 +88,7 @@ class MaildirTransport:
 
     def _write(self, message: Outgoing) -> Receipt:
         try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             box = mailbox.Maildir(self.path, factory=None, create=True)
             key = box.add(message.raw.replace(b"\r\n", b"\n"))  # Maildir files use LF
             # bytes go to new/ under their key (mailbox.Maildir.add without Maildir info)
