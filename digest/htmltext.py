@@ -32,11 +32,14 @@ CELLS = frozenset({"td", "th"})
 _CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\ufffe\uffff]")
 _SPACES_RE = re.compile(r"[^\S\n]+")
 _PARAGRAPH = "\n\n"
+_TAG_RE = re.compile(r"</?[a-zA-Z][^<>]*>")
+_NEWLINES_RE = re.compile(r"[\r\n]+")
 
 
 class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, *, markup: bool) -> None:
         super().__init__(convert_charrefs=True)
+        self.markup = markup  # in real HTML a newline is just a space; in text it is a break
         self.parts: list[str] = []
         self.skip_depth = 0  # > 0 inside a skipped element (counted, not recursed)
 
@@ -72,7 +75,7 @@ class _TextExtractor(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         if not self.skip_depth:
-            self.parts.append(data)
+            self.parts.append(_NEWLINES_RE.sub(" ", data) if self.markup else data)
 
 
 def html_to_text(html: str) -> str:
@@ -81,7 +84,7 @@ def html_to_text(html: str) -> str:
         return ""
     if "<" not in html and "&" not in html:
         return clean_text(html)
-    parser = _TextExtractor()
+    parser = _TextExtractor(markup=_TAG_RE.search(html) is not None)
     try:
         parser.feed(html)
         parser.close()
