@@ -319,10 +319,10 @@ def address_problem(text: str, *, display_name: bool = False) -> str | None:
     addr = named["addr"] if named else text
     if named and ('"' in named["name"] or "," in named["name"] or "@" in named["name"]):
         return "the display name must not contain quotes, commas or @"
-    if email.utils.parseaddr(text)[1] != addr:
-        return "is not a single e-mail address"
     if addr.count("@") != 1:
         return "must contain exactly one @"
+    if email.utils.parseaddr(text)[1] != addr:
+        return "is not a single e-mail address"
     local, domain = addr.split("@")
     if not _LOCAL.fullmatch(local) or not _DOMAIN.fullmatch(domain):
         return "is not an e-mail address like you@example.com"
@@ -381,6 +381,8 @@ class _Table:
 
     def error(self, name: str, message: str) -> ConfigError:
         key = self.at(name) if name else self.key
+        if not key.isprintable():  # a key such as "a\nb" must not break the one-line message
+            key = ascii(key)
         return ConfigError(message, path=self.builder.shown, key=key)
 
     def get(self, name: str, kinds: tuple[type, ...], what: str, default: Any) -> Any:
