@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from digest.sentences import Sentence, split_sentences
 
 MAX_CHARS = 20_000  # longer texts are cut (at a line end) before splitting
+MAX_SENTENCES = 120  # and only this many candidate sentences enter the O(n²) graph
 DESCRIPTION_CHARS = 300
 
 
@@ -52,7 +53,8 @@ def summarize(text: str, *, sentences: int = 3, terms: Sequence[str] = (),
     """
     if sentences <= 0:
         return ()
-    candidates = [s for s in split_sentences(_cap(text, max_chars)) if not s.boilerplate]
+    candidates = [s for s in split_sentences(_cap(text, max_chars))
+                  if not s.boilerplate][:MAX_SENTENCES]
     if len(candidates) < max(sentences + 1, 3):
         return _fallback(candidates, sentences, description)
     scores = score_sentences(candidates, terms=terms, title=title)
