@@ -39,11 +39,10 @@ from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped
 from apscheduler.triggers.interval import IntervalTrigger  # type: ignore[import-untyped]
 
 from digest import alerts
-from digest.builder import build_digest
 from digest.config import Config, DigestSpec, FeedSource, FolderSource
 from digest.delivery import Outcome
 from digest.errors import DigestError
-from digest.pipeline import QueuedDigest, Runtime, deliver, poll, render_message, source_problems
+from digest.pipeline import QueuedDigest, Runtime, build_and_queue, deliver, poll
 
 log = logging.getLogger(__name__)
 
@@ -116,30 +115,14 @@ def jitter_for(interval: timedelta) -> float | None:
 def queue_digest(rt: Runtime, spec: DigestSpec, fire_time: datetime) -> QueuedDigest | None:
     """Build and queue the digest for the slot of ``fire_time``; None when that slot is done.
 
-    As ``pipeline.build_and_queue``, plus the slot claim and the ``alerted`` marks, all in
-    one transaction.
+    The slot claim and ``pipeline.build_and_queue`` share one transaction: a digest is
+    queued for a slot exactly once, even across the autumn double hour or a crash.
     """
-    store = rt.store
-    with store.transaction():
-        now = rt.clock()
-        if not store.claim_digest_slot(spec.name, slot_key(fire_time, rt.config.timezone),
-                                       fire_time, now):
+    with rt.store.transaction():
+        key = slot_key(fire_time, rt.config.timezone)
+        if not rt.store.claim_digest_slot(spec.name, key, fire_time, rt.clock()):
             return None
-        watermark = store.watermark(spec.name)
-        start = watermark if watermark is not None else now - spec.since
-        matches = store.matches_between(spec.watchlists, start, now)
-        alerted = frozenset(store.alerted_keys(m.article.id for m in matches))
-        digest = build_digest(spec, matches, period_start=start, period_end=now,
-                              recipients=spec.to, problems=source_problems(rt, start),
-                              alerted=alerted)
-        message = None
-        if not digest.is_empty or spec.send_empty:
-            message = render_message(rt, digest, key=f"{spec.name}|{start.isoformat()}|"
-                                     f"{now.isoformat()}|{','.join(spec.to)}")
-        keys = {story.lead.article.id for section in digest.sections
-                for story in section.stories}
-        store.commit_digest(spec.name, now, message, keys)
-    return QueuedDigest(spec, digest, message)
+        return build_and_queue(rt, spec)
 
 
 # the jobs ---------------------------------------------------------------------------------

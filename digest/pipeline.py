@@ -109,40 +109,54 @@ async def poll(rt: Runtime, *, folders: Sequence[FolderSource] | None = None,
         now = rt.clock()
         reports: list[SourceReport] = []
         new: list[Article] = []
+        matches: list[Match] = []
         for folder in folders:
-            report, articles = await _poll_folder(rt, folder, now)
+            report, articles, found = await _poll_folder(rt, folder, now)
             reports.append(report)
             new.extend(articles)
+            matches.extend(found)
         if feeds:
-            feed_reports, feed_new = await _poll_feeds(rt, feeds, now, force=force)
+            feed_reports, feed_new, feed_matches = await _poll_feeds(rt, feeds, now, force=force)
             reports.extend(feed_reports)
             new.extend(feed_new)
-        matches = await asyncio.to_thread(_match_all, rt.matcher, new)
-        rt.store.add_matches(matches)
+            matches.extend(feed_matches)
     for report in reports:
         if report.error:
             log.warning("source %s: %s", report.name, report.error)
     return PollReport(tuple(reports), tuple(new), tuple(matches))
 
 
+async def _record(rt: Runtime, articles: Sequence[Article],
+                  now: datetime) -> tuple[list[Article], list[Match]]:
+    """Match the articles not seen before, then record them with their matches in one
+    transaction: a crash in between must not leave an article seen but never matched."""
+    candidates = [replace(article, first_seen=now) for article in rt.store.unseen(articles)]
+    if not candidates:
+        return [], []
+    matches = await asyncio.to_thread(_match_all, rt.matcher, candidates)
+    new = rt.store.record_articles(candidates, matches, now)
+    ids = {article.id for article in new}
+    return new, [match for match in matches if match.article.id in ids]
+
+
 async def _poll_folder(rt: Runtime, folder: FolderSource,
-                       now: datetime) -> tuple[SourceReport, list[Article]]:
+                       now: datetime) -> tuple[SourceReport, list[Article], list[Match]]:
     result = await asyncio.to_thread(read_folder, folder)
-    new = rt.store.add_articles(result.articles, now)
+    new, matches = await _record(rt, result.articles, now)
     status = "error" if result.error else "ok"
     report = SourceReport(folder.name, "folder", len(result.articles), len(new), status,
                           result.error, len(result.skipped))
     if rt.progress:
         rt.progress(folder.name, 1, 1)
-    return report, new
+    return report, new, matches
 
 
 async def _poll_feeds(rt: Runtime, feeds: Sequence[FeedSource], now: datetime, *,
-                      force: bool) -> tuple[list[SourceReport], list[Article]]:
+                      force: bool) -> tuple[list[SourceReport], list[Article], list[Match]]:
     from digest.sources.feeds import FeedPoller, FeedResult
 
     reports: list[SourceReport] = []
-    new: list[Article] = []
+    fresh: dict[str, tuple[list[Article], list[Match]]] = {}
     done = 0
 
     def on_result(result: FeedResult) -> None:
@@ -151,15 +165,22 @@ async def _poll_feeds(rt: Runtime, feeds: Sequence[FeedSource], now: datetime, *
         if rt.progress:
             rt.progress(result.feed.name, done, len(feeds))
 
+    async def record(result: FeedResult) -> None:
+        # called before the feed's new validators are saved: a crash in between fetches
+        # the body again instead of getting a 304 for articles never recorded
+        fresh[result.feed.name] = await _record(rt, result.articles, now)
+
     async with FeedPoller() as poller:
-        results = await poller.poll(feeds, rt.store, now, force=force, progress=on_result)
+        results = await poller.poll(feeds, rt.store, now, force=force, progress=on_result,
+                                    record=record)
     for result in results:
-        fresh = rt.store.add_articles(result.articles, now) if result.articles else []
-        new.extend(fresh)
         status = "ok" if result.status == "new" else result.status
+        added, _ = fresh.get(result.feed.name, ([], []))
         reports.append(SourceReport(result.feed.name, "feed", len(result.articles),
-                                    len(fresh), status, result.error))
-    return reports, new
+                                    len(added), status, result.error))
+    recorded = [fresh[result.feed.name] for result in results if result.feed.name in fresh]
+    return (reports, [article for new, _ in recorded for article in new],
+            [match for _, found in recorded for match in found])
 
 
 def _match_all(matcher: Matcher, articles: Sequence[Article]) -> list[Match]:
@@ -175,24 +196,30 @@ def build_and_queue(rt: Runtime, spec: DigestSpec, *, since: timedelta | None = 
 
     The watermark advances and the message enters the outbox in one transaction, so a
     crash leaves either both or neither. ``since`` widens the window (articles already
-    sent are shown again: the user asked for them).
+    sent are shown again: the user asked for them). Stories already sent as an alert are
+    marked so.
     """
-    now = rt.clock()
-    watermark = rt.store.watermark(spec.name)
-    if since is not None:
-        start = now - since
-    else:
-        start = watermark if watermark is not None else now - spec.since
-    matches = rt.store.matches_between(spec.watchlists, start, now)
-    recipients = to or spec.to
-    digest = build_digest(spec, matches, period_start=start, period_end=now,
-                          recipients=recipients, problems=source_problems(rt, start))
-    message = None
-    if not digest.is_empty or spec.send_empty:
-        message = render_message(rt, digest, key=f"{spec.name}|{start.isoformat()}|"
-                                 f"{now.isoformat()}|{','.join(recipients)}")
-    keys = {story.lead.article.id for section in digest.sections for story in section.stories}
-    rt.store.commit_digest(spec.name, now, message, keys)
+    store = rt.store
+    with store.transaction():
+        now = rt.clock()
+        watermark = store.watermark(spec.name)
+        if since is not None:
+            start = now - since
+        else:
+            start = watermark if watermark is not None else now - spec.since
+        matches = store.matches_between(spec.watchlists, start, now)
+        recipients = to or spec.to
+        alerted = frozenset(store.alerted_keys(m.article.id for m in matches))
+        digest = build_digest(spec, matches, period_start=start, period_end=now,
+                              recipients=recipients, problems=source_problems(rt, start),
+                              alerted=alerted)
+        message = None
+        if not digest.is_empty or spec.send_empty:
+            message = render_message(rt, digest, key=f"{spec.name}|{start.isoformat()}|"
+                                     f"{now.isoformat()}|{','.join(recipients)}")
+        keys = {story.lead.article.id for section in digest.sections
+                for story in section.stories}
+        store.commit_digest(spec.name, now, message, keys)
     return QueuedDigest(spec, digest, message)
 
 
