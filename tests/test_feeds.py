@@ -261,3 +261,14 @@ async def test_gzip_encoded_feed_is_decoded(store: Store) -> None:
             FeedPoller() as poller:
         result = (await poller.poll([FeedSource("Z", server.url("/z"))], store, NOW))[0]
     assert result.status == "new" and result.articles[0].title == "Zipped"
+
+
+async def test_parsing_in_worker_processes_gives_the_same_articles(store: Store) -> None:
+    body = (REAL / "npr-1.xml").read_bytes()
+    async with FeedServer({"/npr": Route.feed(body)}) as server, \
+            FeedPoller(parse_workers=1) as pooled, FeedPoller(parse_workers=0) as threaded:
+        feed = FeedSource("NPR", server.url("/npr"))
+        in_process = (await pooled.poll([feed], store, NOW))[0]
+        in_thread = (await threaded.poll([FeedSource("NPR2", feed.url)], store, NOW))[0]
+    assert in_process.status == "new" and len(in_process.articles) == 15
+    assert [a.title for a in in_process.articles] == [a.title for a in in_thread.articles]
