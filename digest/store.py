@@ -315,6 +315,21 @@ class Store:
                 new.append(replace(article, first_seen=now))
         return new
 
+    def unseen(self, articles: Iterable[Article]) -> list[Article]:
+        """The articles not recorded yet (by id, canonical url); writes nothing."""
+        return [article for article in articles if not self._known(article)]
+
+    def record_articles(self, articles: Iterable[Article], matches: Iterable[Match],
+                        now: datetime) -> list[Article]:
+        """Record new articles and their matches in one transaction (a crash leaves both or
+        neither, so no article is ever seen without being matched); return the new ones.
+        Matches of articles that turned out not to be new are dropped."""
+        with self.transaction():
+            new = self.add_articles(articles, now)
+            ids = {article.id for article in new}
+            self.add_matches(match for match in matches if match.article.id in ids)
+        return new
+
     def _known(self, article: Article) -> bool:
         if self._rows("SELECT 1 FROM articles WHERE key = ?", (article.id,)):
             return True
