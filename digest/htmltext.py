@@ -28,8 +28,11 @@ BLOCKS = frozenset({
 LINE_BREAKS = frozenset({"br"})
 CELLS = frozenset({"td", "th"})
 
-# C0/C1 control characters except tab and newline, plus other invisible troublemakers.
-_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ufeff\ufffe\uffff]")
+# C0/C1 control characters except tab and newline, plus other invisible troublemakers:
+# bidi embeddings, overrides and isolates (U+202A-E, U+2066-9) would let a headline
+# display reversed ("\u202egnp.exe" shows as "exe.png") and spill into what follows it.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+                         "\ufeff\ufffe\uffff]")
 _SPACES_RE = re.compile(r"[^\S\n]+")
 _PARAGRAPH = "\n\n"
 _TAG_RE = re.compile(r"</?[a-zA-Z][^<>]*>")

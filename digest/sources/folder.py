@@ -22,7 +22,8 @@ MAX_FILE_BYTES = 2_000_000
 PARTIAL_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", "~")
 # A line that ends like this closes a sentence (or a heading): the next line is not joined.
 _SENTENCE_END = re.compile(r"""[.!?:;…"'”’)\]»]\s*$""")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters, and bidi overrides/isolates that would show a headline reversed.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True, slots=True)
