@@ -23,6 +23,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 import digest as _package
+from digest.errors import ConfigError
 from digest.models import Digest, RenderedMail, Segment, Story
 
 SUBJECT_LIMIT = 70
@@ -137,9 +138,20 @@ class Renderer:
             "stories": [story for section in digest.sections for story in section.stories],
             "subject_terms": subject_terms(digest),
         }
-        subject = fit_subject(self.env.get_template(f"{kind}.subject.txt").render(context))
-        text = self.env.get_template(f"{kind}.txt").render(context, links=Links())
-        html = self.env.get_template(f"{kind}.html").render(context, subject=subject)
+        name = f"{kind}.subject.txt"
+        try:
+            subject = fit_subject(self.env.get_template(name).render(context))
+            name = f"{kind}.txt"
+            text = self.env.get_template(name).render(context, links=Links())
+            name = f"{kind}.html"
+            html = self.env.get_template(name).render(context, subject=subject)
+        except jinja2.TemplateError as exc:  # a user's template (templates_dir) is broken
+            where = f" line {exc.lineno}" if isinstance(exc, jinja2.TemplateSyntaxError) else ""
+            why = exc.message or type(exc).__name__
+            if isinstance(exc, jinja2.TemplateNotFound):
+                why = (f"no template {exc.name!r} (includes are looked up only in "
+                       "templates_dir and the bundled templates)")
+            raise ConfigError(f"template {name}{where}: {why}", key="templates_dir") from exc
         return RenderedMail(
             subject=subject,
             text=text,
