@@ -175,8 +175,12 @@ def acquire_lock(state_dir: Path) -> Iterator[None]:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
             raise LockedError(
                 f"another digest is running on {state_dir} (pid {holder})") from exc
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        except OSError as exc:  # a full disk must be one clear line, not a traceback
+            raise StateError(f"cannot write the lock file {path}: {exc.strerror} (check the "
+                             "free space of the state directory)") from exc
         yield
     finally:
         os.close(fd)  # closing releases the flock
