@@ -117,7 +117,12 @@ class SmtpClient:
             use_tls=self.smtp.security == "tls",
             start_tls=self.smtp.security == "starttls",  # never None: that may go plaintext
             tls_context=self._tls_context, timeout=self.smtp.timeout.total_seconds())
-        await asyncio.wait_for(client.connect(), timeout=self.smtp.timeout.total_seconds() * 2)
+        try:
+            await asyncio.wait_for(client.connect(),
+                                   timeout=self.smtp.timeout.total_seconds() * 2)
+        except BaseException:
+            client.close()  # a login or STARTTLS failure inside connect() leaves a socket open
+            raise
         self._client = client
         return client
 
