@@ -1,6 +1,7 @@
 """The values that move between pipeline stages. All frozen: a stage never edits another's output.
 
-sources ──Article──▶ store ──▶ matcher ──Match──▶ builder ──Digest──▶ render ──▶ mail ──Outgoing──▶ delivery
+sources ──Article──▶ store ──▶ matcher ──Match──▶ builder ──Digest──▶ render
+        ──RenderedMail──▶ mail ──Outgoing──▶ outbox ──▶ delivery
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
-from typing import TextIO
 
 from digest.builder import build_digest
 from digest.config import Config, DigestSpec, FeedSource, FolderSource
@@ -260,14 +259,3 @@ async def run_once(rt: Runtime, *, digests: Sequence[DigestSpec], since: timedel
         queued.append(build_and_queue(rt, replace(spec, to=spec_to), since=since, to=spec_to))
     outcomes = await deliver(rt, force=True)
     return OnceReport(report, tuple(queued), tuple(outcomes))
-
-
-def print_text_part(message: Outgoing, out: TextIO) -> None:
-    """For --dry-run: the plain-text part, as a reader would see it."""
-    import email
-    from email import policy
-
-    parsed = email.message_from_bytes(message.raw, policy=policy.default)
-    body = parsed.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
-    out.write(f"Subject: {parsed['Subject']}\nTo: {parsed['To']}\n\n")
-    out.write(body.get_content() if body is not None else "")

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from digest.config import Config, DigestSpec, find_config_path, load_config, parse_duration
-from digest.delivery import Receipt, transport_for
+from digest.delivery import StdoutTransport, transport_for
 from digest.errors import ConfigError
-from digest.models import Outgoing
-from digest.pipeline import OnceReport, Runtime, print_text_part, run_once
+from digest.pipeline import OnceReport, Runtime, run_once
 from digest.store import Store, acquire_lock
 
 DB_NAME = "digest.sqlite"
@@ -91,17 +90,6 @@ def real_run(config: Config, specs: list[DigestSpec], args: argparse.Namespace,
             return asyncio.run(run_once(rt, digests=specs, since=args.since, to=to))
 
 
-class PrintTransport:
-    """--dry-run's transport: show the text part, deliver nothing."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-
-    async def send(self, message: Outgoing) -> Receipt:
-        print_text_part(message, self.out)
-        return Receipt(where="stdout (dry run)", refused={})
-
-
 def dry_run(config: Config, specs: list[DigestSpec], args: argparse.Namespace,
             to: tuple[str, ...] | None, out: TextIO) -> OnceReport:
     """Run against a throw-away copy of the state, so nothing real changes."""
@@ -113,7 +101,7 @@ def dry_run(config: Config, specs: list[DigestSpec], args: argparse.Namespace,
         if real_db.exists():
             copy_database(real_db, copy)
         with Store.open(copy) as store:
-            rt = Runtime.create(config, store, PrintTransport(out))
+            rt = Runtime.create(config, store, StdoutTransport(out))
             with progress_bar(rt, quiet=args.quiet):
                 return asyncio.run(run_once(rt, digests=specs, since=args.since, to=to))
 
@@ -137,7 +125,7 @@ def progress_bar(rt: Runtime, *, quiet: bool) -> Iterator[None]:
     if quiet or feeds == 0 or not sys.stderr.isatty():
         yield
         return
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped]
 
     with tqdm(total=feeds, unit="feed", file=sys.stderr, leave=False) as bar:
         def advance(name: str, done: int, total: int) -> None:
