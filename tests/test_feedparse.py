@@ -34,7 +34,7 @@ def test_content_encoded_becomes_the_body_and_the_summary_the_description() -> N
                   "<content:encoded><![CDATA[<p>Full</p><script>x()</script><p>story</p>]]>"
                   "</content:encoded><dc:creator>A. Reporter</dc:creator>"
                   "<pubDate>Mon, 05 Jan 2026 07:00:00 GMT</pubDate>")
-    assert article.id == "id-1" and article.source == "World"
+    assert article.id == "World|id-1" and article.source == "World"
     assert article.title == "Talks & sanctions"
     assert article.body == "Full\n\nstory"
     assert article.description == "Short summary"
@@ -121,3 +121,13 @@ def test_safe_url_resolves_relative_and_refuses_hidden_schemes() -> None:
     assert safe_url("java\nscript:alert(1)", "https://a.example/") is None
     assert safe_url("  https://a.example/ok  ") == "https://a.example/ok"
     assert safe_url("https://a.example:99999/") is None
+
+
+def test_bare_guids_are_scoped_by_feed_but_global_ones_are_not() -> None:
+    item = "<title>T</title><guid>17</guid><description>Body text.</description>"
+    first = parse_feed(rss(f"<item>{item}</item>"), source="A", url=FEED_URL).articles[0]
+    second = parse_feed(rss(f"<item>{item}</item>"), source="B", url=FEED_URL).articles[0]
+    assert first.id != second.id  # two feeds numbering their items 17 are two articles
+    tagged = item.replace("<guid>17</guid>", "<guid>tag:example.org,2026:17</guid>")
+    assert parse_feed(rss(f"<item>{tagged}</item>"), source="A",
+                      url=FEED_URL).articles[0].id == "tag:example.org,2026:17"

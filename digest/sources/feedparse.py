@@ -134,6 +134,9 @@ def _not_a_feed_reason(body: bytes, headers: Mapping[str, str], reason: str) -> 
     return reason
 
 
+GLOBAL_ID_PREFIXES = ("http://", "https://", "tag:", "urn:")
+
+
 def _article(entry: Mapping[str, Any], source: str, base: str) -> Article | None:
     title = _truncate(one_line(_text_of(entry, "title")), MAX_TITLE)
     content = entry.get("content") or []
@@ -145,6 +148,8 @@ def _article(entry: Mapping[str, Any], source: str, base: str) -> Article | None
         return None
     link = _entry_link(entry, base)
     guid = one_line(str(entry.get("id") or ""))[:MAX_ID]
+    if guid and not guid.lower().startswith(GLOBAL_ID_PREFIXES):
+        guid = f"{source}|{guid}"  # a bare "1" or "post-17" is unique only within its feed
     article_id = guid or link or content_hash(title, body)
     author = one_line(str(entry.get("author") or ""))[:MAX_AUTHOR] or None
     return Article(
