@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -127,7 +128,9 @@ def progress_bar(rt: Runtime, *, quiet: bool) -> Iterator[None]:
         return
     from tqdm import tqdm  # type: ignore[import-untyped]
 
-    with tqdm(total=feeds, unit="feed", file=sys.stderr, leave=False) as bar:
+    # shutil's size falls back to $COLUMNS or 80 where a fresh pty reports 0 columns
+    width = shutil.get_terminal_size().columns
+    with tqdm(total=feeds, unit="feed", file=sys.stderr, leave=False, ncols=width) as bar:
         def advance(name: str, done: int, total: int) -> None:
             if total == feeds:
                 bar.update(done - bar.n)
