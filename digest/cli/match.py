@@ -10,16 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
 from digest.config import Watchlist, find_config_path, load_config, parse_duration
 from digest.errors import ConfigError, SourceError, StateError
-from digest.highlight import snippets
 from digest.matcher import Matcher, compile_query
-from digest.models import Article, Match
+from digest.models import Article, Match, Segment
+from digest.snippets import snippet_segments, title_segments
 
 DB_NAME = "digest.sqlite"
 BOLD = ("\x1b[1m", "\x1b[0m")
@@ -153,11 +153,19 @@ def _print_text(out: TextIO, label: str, found: list[Match], error: str | None,
         out.write(f"{label}: match{name}  score {match.score:g} ({parts})\n")
         terms = ", ".join(f"{term} ({_fields(match, term)})" for term in match.terms)
         out.write(f"  terms: {terms or '(none: matched by NOT only)'}\n")
-        for field in ("title", "body"):
-            text = match.article.title if field == "title" else match.article.body
-            spans = [(h.start, h.end) for h in match.hits if h.field == field]
-            for line in snippets(text, spans, before=styles[0], after=styles[1]) if spans else ():
-                out.write(f"  {field}: {line}\n")
+        title_hit = any(h.field == "title" for h in match.hits)
+        if title_hit:
+            title = title_segments(match.article.title, match.hits)
+            out.write(f"  title: {_styled(title, styles)}\n")
+        body = snippet_segments(match.article.body, match.hits)
+        if body:
+            out.write(f"  body: {_styled(body, styles)}\n")
+
+
+def _styled(segments: Sequence[Segment], styles: tuple[str, str]) -> str:
+    """Segments as one line, the matched words between the two style markers."""
+    text = "".join(f"{styles[0]}{s.text}{styles[1]}" if s.marked else s.text for s in segments)
+    return " ".join(text.split())
 
 
 def _fields(match: Match, term: str) -> str:
