@@ -10,6 +10,7 @@ the word it starts is extended to its end. Regular expressions run on the origin
 
 from __future__ import annotations
 
+import logging
 import math
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
@@ -23,9 +24,13 @@ from digest.models import Article, Field, Hit, Match
 from digest.normalize import Normalized, normalize
 from digest.query import And, Near, Node, Not, Or, Phrase, Regex, atoms, key_forms, parse
 
+log = logging.getLogger(__name__)
+
 TITLE_WEIGHT = 3.0
 DISTINCT_TERM_BONUS = 0.5
+
 REGEX_TEXT_CAP = 200_000  # regexes never see more than this many characters of a field
+REGEX_SECONDS = 1.0  # and give up on one field after this long
 FIELDS: tuple[Field, ...] = ("title", "body")
 
 
@@ -233,10 +238,22 @@ def _regex_hits(regex: Regex, found: _Found) -> list[_Hit]:
         spans = found.regex_cache.get(key)
         if spans is None:
             text = found.fields[name].normalized.original[:REGEX_TEXT_CAP]
-            spans = [m.span() for m in regex.pattern.finditer(text) if m.end() > m.start()]
+            spans = _regex_spans(regex, text)
             found.regex_cache[key] = spans
         hits.extend(_Hit(name, a, b, regex.written) for a, b in spans)
     return hits
+
+
+def _regex_spans(regex: Regex, text: str) -> list[tuple[int, int]]:
+    """Non-empty matches of a user's regex; one that runs too long matches nothing (and says
+    so) rather than hanging the daemon."""
+    try:
+        return [m.span() for m in regex.pattern.finditer(text, timeout=REGEX_SECONDS)
+                if m.end() > m.start()]
+    except TimeoutError:
+        log.warning("regex %s gave up after %ss on a %d-character text; treated as no match",
+                    regex.written, REGEX_SECONDS, len(text))
+        return []
 
 
 def _near(node: Near, found: _Found) -> Result:

@@ -19,6 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+import regex  # type: ignore[import-untyped]  # user patterns: backtracking-safe, timeouts
+
 from digest.errors import QueryError
 from digest.models import Field
 from digest.normalize import normalize
@@ -57,7 +59,7 @@ class Phrase:
 
 @dataclass(frozen=True, slots=True)
 class Regex:
-    pattern: re.Pattern[str]
+    pattern: regex.Pattern  # compiled by the `regex` module; match with a timeout
     written: str
     field: Field | None = None
 
@@ -370,13 +372,14 @@ def _with_field(node: Node, field: Field) -> Node:
 # --- regular expressions --------------------------------------------------------------------
 
 
-def _compile_regex(query: str, token: Token) -> re.Pattern[str]:
+def _compile_regex(query: str, token: Token) -> regex.Pattern:
     source = token.text
     if not source:
         raise QueryError("empty regular expression", query=query, position=token.position)
     try:
-        pattern = re.compile(source, re.IGNORECASE)
-    except re.error as exc:
+        re.compile(source)  # the standard module's errors point at the culprit's start
+        pattern = regex.compile(source, regex.IGNORECASE | regex.V0)
+    except (re.error, regex.error) as exc:
         offset = exc.pos if exc.pos is not None else 0
         raise QueryError(f"bad regular expression: {exc.msg}", query=query,
                          position=token.position + 1 + offset) from exc

@@ -104,10 +104,6 @@ def test_a_regex_that_backtracks_exponentially_is_rejected(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="a regex with adjacent overlapping repeats "
-                   "(\\d*\\d*\\d*\\d*\\d*x) is accepted and matching it takes polynomial time "
-                   "of high degree: it hangs on a few thousand digits; needs a time-bounded "
-                   "regex engine (e.g. the regex module's timeout) or a stricter check")
 def test_a_regex_that_backtracks_polynomially_is_rejected_or_time_bounded(
         tmp_path: Path) -> None:
     article = tmp_path / "digits.txt"
