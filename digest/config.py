@@ -44,6 +44,7 @@ MAX_CONFIG_BYTES = 10 * 1024 * 1024
 #: the depth (10,000 levels take seconds and hundreds of MB); our deepest key has 3 levels.
 MAX_KEY_DEPTH = 32
 DEFAULT_SENDER = "News Digest <digest@localhost>"
+GIVE_UP_AFTER = timedelta(days=3)  # an undeliverable message is marked failed after this
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,7 @@ class Delivery:
     sender: str = DEFAULT_SENDER  # the `from` key
     maildir: Path | None = None  # default: <state_dir>/mail
     smtp: Smtp | None = None
+    give_up_after: timedelta = GIVE_UP_AFTER  # a message failing this long is marked failed
 
 
 @dataclass(frozen=True, slots=True)

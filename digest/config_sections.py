@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.config import (
     DEFAULT_SENDER,
+    GIVE_UP_AFTER,
     Alerts,
     Config,
     Delivery,
@@ -235,7 +236,7 @@ class Builder:
         return start, end
 
     def delivery(self, top: Table) -> Delivery:
-        table = top.table("delivery", ("method", "from", "maildir", "smtp"))
+        table = top.table("delivery", ("method", "from", "maildir", "smtp", "give_up_after"))
         if table is None:
             return Delivery()
         smtp_table = table.table("smtp", ("host", "port", "security", "username",
@@ -249,7 +250,9 @@ class Builder:
         problem = address_problem(sender, display_name=True)
         if problem:
             raise table.error("from", f"{sender!r} {problem}")
-        return Delivery(method=method, sender=sender, maildir=table.path("maildir"), smtp=smtp)
+        give_up = table.duration("give_up_after", GIVE_UP_AFTER)
+        return Delivery(method=method, sender=sender, maildir=table.path("maildir"), smtp=smtp,
+                        give_up_after=give_up)
 
     def smtp(self, table: Table) -> Smtp:
         host = str(table.text("host"))

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, TextIO
 
-from digest.config import Config, Smtp, resolve_state_dir, smtp_password
+from digest.config import GIVE_UP_AFTER, Config, Smtp, resolve_state_dir, smtp_password
 from digest.errors import (
     ConfigError,
     DeliveryError,
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15),
            timedelta(hours=1), timedelta(hours=3), timedelta(hours=6))
-MAX_AGE = timedelta(days=3)
+MAX_AGE = GIVE_UP_AFTER
 
 
 @dataclass(frozen=True, slots=True)

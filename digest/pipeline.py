@@ -243,7 +243,8 @@ def source_problems(rt: Runtime, since: datetime) -> tuple[SourceProblem, ...]:
 
 async def deliver(rt: Runtime, *, force: bool = False) -> list[Outcome]:
     """Send what is due; ``force`` (digest once) also retries messages still in backoff."""
-    return await flush_outbox(rt.store, rt.transport, rt.clock(), force=force)
+    return await flush_outbox(rt.store, rt.transport, rt.clock(), force=force,
+                              max_age=rt.config.delivery.give_up_after)
 
 
 # ── digest once ────────────────────────────────────────────────────────────────────

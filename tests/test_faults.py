@@ -199,6 +199,22 @@ def test_4xx_is_retried_with_the_same_message_id_then_given_up_after_three_days(
     assert received_ids(server) == [message_id]  # a failed message is not sent again
 
 
+def test_the_give_up_age_is_configurable(tmp_path: Path, isolated_env: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    setup = Setup(tmp_path, SmtpServer(security="none", users=None).port)  # nothing listens
+    setup.config.write_text(setup.config.read_text().replace(
+        'from = "News Digest', 'give_up_after = "2h"\nfrom = "News Digest'))
+    setup.article("Kim Jong Un visits Moscow")
+    assert setup.run(capsys)[0] == 1
+    age_outbox(isolated_env, timedelta(hours=1))
+    assert setup.run(capsys)[0] == 1
+    assert outbox(isolated_env)[0][1] == "pending"  # an hour old: still worth trying
+    age_outbox(isolated_env, timedelta(hours=1, minutes=1))
+    status, out, _ = setup.run(capsys)
+    assert status == 1 and "gave up after 3 attempts" in out
+    assert outbox(isolated_env)[0][1] == "failed"
+
+
 def test_5xx_fails_at_once_with_the_reason_in_status_and_log(
         tmp_path: Path, isolated_env: Path, server: SmtpServer,
         capsys: pytest.CaptureFixture[str]) -> None:
