@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from digest.builder import build_alert, build_digest
 from digest.config import DigestSpec
+from digest.mail import build_message
 from digest.models import Article, Digest, Hit, Match, RenderedMail, SourceProblem
 from digest.render import Renderer
 
@@ -236,6 +237,21 @@ def test_golden_files(renderer: Renderer, kind: str) -> None:
             path.parent.mkdir(exist_ok=True)
             path.write_text(produced, encoding="utf-8")
         assert produced == path.read_text(encoding="utf-8"), f"{path} differs"
+
+
+def test_golden_message(renderer: Renderer) -> None:
+    """The whole MIME message, clock and boundary injected: what a mail server receives."""
+    digest = sample_digest()
+    message = build_message(renderer.render_digest(digest), kind="digest", name=digest.name,
+                            sender="News Digest <digest@example.org>",
+                            recipients=("reader@example.org",),
+                            message_id="<digest.golden@example.org>", date=END,
+                            boundary="==golden-boundary==")
+    produced = message.raw.decode("utf-8")
+    path = GOLDEN / "digest.eml"
+    if UPDATE_GOLDEN:
+        path.write_bytes(message.raw)
+    assert produced == path.read_bytes().decode("utf-8"), f"{path} differs"
 
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=80)
