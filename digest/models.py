@@ -129,7 +129,9 @@ class Digest:
 
     @property
     def story_count(self) -> int:
-        return sum(len(section.stories) for section in self.sections)
+        """Distinct stories: one that several watchlists matched counts once."""
+        return len({story.lead.article.id for section in self.sections
+                    for story in section.stories})
 
     @property
     def is_empty(self) -> bool:

@@ -182,7 +182,7 @@ def test_text_part_is_wrapped_at_72_columns_with_numbered_links(mail: RenderedMa
 
 
 def test_subject_names_the_digest_and_top_terms(mail: RenderedMail) -> None:
-    assert mail.subject == "Morning briefing: 3 stories — Kim Jong Un’s, North Korea, sanctions"
+    assert mail.subject == "Morning briefing: 2 stories — Kim Jong Un’s, North Korea, sanctions"
     assert len(mail.subject) <= 70
 
 
