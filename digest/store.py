@@ -306,22 +306,32 @@ class Store:
     # articles and matches -------------------------------------------------------------
     def add_articles(self, articles: Iterable[Article], now: datetime) -> list[Article]:
         """Record articles; return only the new ones (by id, canonical url), first_seen set."""
+        articles = list(articles)
         new: list[Article] = []
         with self.transaction():
+            # one look-up per 500 articles and one executemany, not three queries a row
+            ids, urls = self._known_keys(articles)
             for article in articles:
-                if self._known(article):
+                if article.id in ids or (article.canonical_url and article.canonical_url in urls):
                     continue
-                self._exec(
-                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (article.id, article.source, article.url, article.canonical_url,
-                     article.title, article.body, article.description, article.author,
-                     _ts(article.published), _ts(now), article.hash))
+                ids.add(article.id)  # a later duplicate in the same batch is not new either
+                if article.canonical_url:
+                    urls.add(article.canonical_url)
                 new.append(replace(article, first_seen=now))
+            with self._translate("write"):
+                self._db.executemany(
+                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(article.id, article.source, article.url, article.canonical_url,
+                      article.title, article.body, article.description, article.author,
+                      _ts(article.published), _ts(now), article.hash) for article in new])
         return new
 
     def unseen(self, articles: Iterable[Article]) -> list[Article]:
         """The articles not recorded yet (by id, canonical url); writes nothing."""
-        return [article for article in articles if not self._known(article)]
+        articles = list(articles)
+        ids, urls = self._known_keys(articles)
+        return [article for article in articles if article.id not in ids
+                and not (article.canonical_url and article.canonical_url in urls)]
 
     def record_articles(self, articles: Iterable[Article], matches: Iterable[Match],
                         now: datetime) -> list[Article]:
@@ -334,11 +344,20 @@ class Store:
             self.add_matches(match for match in matches if match.article.id in ids)
         return new
 
-    def _known(self, article: Article) -> bool:
-        if self._rows("SELECT 1 FROM articles WHERE key = ?", (article.id,)):
-            return True
-        return bool(article.canonical_url) and bool(self._rows(
-            "SELECT 1 FROM articles WHERE canonical_url = ?", (article.canonical_url,)))
+    def _known_keys(self, articles: Sequence[Article]) -> tuple[set[str], set[str]]:
+        """Which of the articles' ids and canonical urls are already recorded."""
+        ids = list({article.id for article in articles})
+        urls = list({article.canonical_url for article in articles if article.canonical_url})
+        return (self._existing("key", ids), self._existing("canonical_url", urls))
+
+    def _existing(self, column: str, values: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for offset in range(0, len(values), 500):
+            chunk = values[offset:offset + 500]
+            found.update(row[0] for row in self._rows(
+                f"SELECT {column} FROM articles WHERE {column} IN "
+                f"({', '.join('?' * len(chunk))})", chunk))
+        return found
 
     def add_matches(self, matches: Iterable[Match]) -> None:
         """Record matches; matching the same article again updates hits and score only."""
