@@ -71,6 +71,8 @@ class Daemon:
         self._tasks: set[asyncio.Task[bool]] = set()
 
     async def run(self) -> int:
+        early_reload = self._catch_signals_during_start()
+        log.info("starting with %s", self.config_path)
         prepared = await asyncio.to_thread(prepare, self.config_path)
         config = prepared.config
         state_dir = resolve_state_dir(config)
@@ -87,6 +89,8 @@ class Daemon:
                      len(config.digests), state_dir)
             with self._signals(rt, jobs):
                 sdnotify.notify("READY=1", "STATUS=running")
+                if early_reload.is_set():  # SIGHUP while starting: read the file again now
+                    self._request_reload(rt, jobs)
                 watchdog = self._start_watchdog()
                 await self._stop.wait()
                 sdnotify.notify("STOPPING=1", "STATUS=stopping")
@@ -109,6 +113,16 @@ class Daemon:
         self._stop.set()
 
     # signals --------------------------------------------------------------------------
+    def _catch_signals_during_start(self) -> asyncio.Event:
+        """Until READY, SIGTERM/SIGINT still stop (after start-up) and a SIGHUP is
+        remembered, instead of the default actions that would kill the process."""
+        loop = asyncio.get_running_loop()
+        early_reload = asyncio.Event()
+        loop.add_signal_handler(signal.SIGTERM, self.stop)
+        loop.add_signal_handler(signal.SIGINT, self.stop)
+        loop.add_signal_handler(signal.SIGHUP, early_reload.set)
+        return early_reload
+
     def _signals(self, rt: Runtime, jobs: Jobs) -> _SignalHandlers:
         return _SignalHandlers(self, rt, jobs)
 

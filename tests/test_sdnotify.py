@@ -168,3 +168,32 @@ def test_daemon_notifies_in_order(tmp_path: Path, notify_socket: socket.socket) 
             proc.wait()
     log = log_path.read_text()
     assert "reloaded" in log, log
+
+
+def test_sighup_while_starting_reloads_after_ready_instead_of_killing(
+        tmp_path: Path, notify_socket: socket.socket) -> None:
+    (tmp_path / "seeds").mkdir()
+    config = tmp_path / "digest.toml"
+    many = '", "'.join(f"term{n} word{n}" for n in range(20_000))  # a slow start
+    config.write_text(CONFIG.format(term=many))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "digest", "run", "--config", str(config)],
+                            env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # the handlers are in place once this line is logged
+            if "starting with" in line:
+                break
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 60
+        receive(notify_socket, "READY=1", deadline)
+        after = receive(notify_socket, "STATUS=reloaded", deadline)
+        assert proc.poll() is None and any("RELOADING=1" in m for m in after)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
