@@ -266,7 +266,7 @@ class Jobs:
         if not report.sources:
             return ""  # removed by a reload since it was scheduled
         queued = alerts.queue_matches(self.rt, report.matches)
-        summary = (f"{len(report.new_articles)} new, {len(report.matches)} match(es)"
+        summary = (f"{report.new} new, {len(report.matches)} match(es)"
                    + (f", {queued} to alert" if queued else ""))
         failed = report.failed
         if failed:

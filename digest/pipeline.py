@@ -45,7 +45,7 @@ class SourceReport:
 @dataclass(frozen=True, slots=True)
 class PollReport:
     sources: tuple[SourceReport, ...]
-    new_articles: tuple[Article, ...]
+    new: int  # articles seen for the first time
     matches: tuple[Match, ...]
 
     @property
@@ -107,22 +107,19 @@ async def poll(rt: Runtime, *, folders: Sequence[FolderSource] | None = None,
     async with rt._poll_lock:
         now = rt.clock()
         reports: list[SourceReport] = []
-        new: list[Article] = []
         matches: list[Match] = []
         for folder in folders:
-            report, articles, found = await _poll_folder(rt, folder, now)
+            report, found = await _poll_folder(rt, folder, now)
             reports.append(report)
-            new.extend(articles)
             matches.extend(found)
         if feeds:
-            feed_reports, feed_new, feed_matches = await _poll_feeds(rt, feeds, now, force=force)
+            feed_reports, feed_matches = await _poll_feeds(rt, feeds, now, force=force)
             reports.extend(feed_reports)
-            new.extend(feed_new)
             matches.extend(feed_matches)
     for report in reports:
         if report.error:
             log.warning("source %s: %s", report.name, report.error)
-    return PollReport(tuple(reports), tuple(new), tuple(matches))
+    return PollReport(tuple(reports), sum(r.new for r in reports), tuple(matches))
 
 
 async def _record(rt: Runtime, articles: Sequence[Article],
@@ -139,7 +136,7 @@ async def _record(rt: Runtime, articles: Sequence[Article],
 
 
 async def _poll_folder(rt: Runtime, folder: FolderSource,
-                       now: datetime) -> tuple[SourceReport, list[Article], list[Match]]:
+                       now: datetime) -> tuple[SourceReport, list[Match]]:
     result = await asyncio.to_thread(read_folder, folder)
     new, matches = await _record(rt, result.articles, now)
     status = "error" if result.error else "ok"
@@ -147,15 +144,15 @@ async def _poll_folder(rt: Runtime, folder: FolderSource,
                           result.error, len(result.skipped))
     if rt.progress:
         rt.progress(folder.name, 1, 1)
-    return report, new, matches
+    return report, matches
 
 
 async def _poll_feeds(rt: Runtime, feeds: Sequence[FeedSource], now: datetime, *,
-                      force: bool) -> tuple[list[SourceReport], list[Article], list[Match]]:
+                      force: bool) -> tuple[list[SourceReport], list[Match]]:
     from digest.sources.feeds import FeedPoller, FeedResult
 
     reports: list[SourceReport] = []
-    fresh: dict[str, tuple[list[Article], list[Match]]] = {}
+    fresh: dict[str, tuple[int, list[Match]]] = {}  # feed name: (new articles, matches)
     done = 0
 
     def on_result(result: FeedResult) -> None:
@@ -167,19 +164,18 @@ async def _poll_feeds(rt: Runtime, feeds: Sequence[FeedSource], now: datetime, *
     async def record(result: FeedResult) -> None:
         # called before the feed's new validators are saved: a crash in between fetches
         # the body again instead of getting a 304 for articles never recorded
-        fresh[result.feed.name] = await _record(rt, result.articles, now)
+        new, matches = await _record(rt, result.articles, now)
+        fresh[result.feed.name] = (len(new), matches)
 
     async with FeedPoller() as poller:
         results = await poller.poll(feeds, rt.store, now, force=force, progress=on_result,
                                     record=record)
     for result in results:
         status = "ok" if result.status == "new" else result.status
-        added, _ = fresh.get(result.feed.name, ([], []))
-        reports.append(SourceReport(result.feed.name, "feed", len(result.articles),
-                                    len(added), status, result.error))
-    recorded = [fresh[result.feed.name] for result in results if result.feed.name in fresh]
-    return (reports, [article for new, _ in recorded for article in new],
-            [match for _, found in recorded for match in found])
+        added, _ = fresh.get(result.feed.name, (0, []))
+        reports.append(SourceReport(result.feed.name, "feed", result.entries,
+                                    added, status, result.error))
+    return reports, [match for _, found in fresh.values() for match in found]
 
 
 def _match_all(matcher: Matcher, articles: Sequence[Article]) -> list[Match]:

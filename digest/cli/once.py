@@ -142,7 +142,7 @@ def progress_bar(rt: Runtime, *, quiet: bool) -> Iterator[None]:
 def print_report(report: OnceReport, out: TextIO) -> None:
     poll = report.poll
     failed = poll.failed
-    line = (f"polled {len(poll.sources)} source(s): {len(poll.new_articles)} new article(s), "
+    line = (f"polled {len(poll.sources)} source(s): {poll.new} new article(s), "
             f"{len(poll.matches)} match(es)")
     if failed:
         line += f", {len(failed)} source(s) failed ({', '.join(s.name for s in failed)})"

@@ -63,6 +63,12 @@ class FeedResult:
     articles: tuple[Article, ...]  # all parsed entries (the store decides what is new)
     status: Status  # new | not-modified | unchanged (same body hash) | skipped | error
     error: str | None = None  # error: what failed; skipped: why it was not fetched
+    recorded: int = 0  # entries handed to ``poll``'s ``record`` (then ``articles`` is empty)
+
+    @property
+    def entries(self) -> int:
+        """How many entries the feed had."""
+        return self.recorded or len(self.articles)
 
 
 class FeedPoller:
@@ -115,7 +121,9 @@ class FeedPoller:
         but still not those that asked to wait (``Retry-After``) or are gone (410).
         ``record`` stores a result's articles *before* the feed's new validators and body
         hash are saved: were it the other way round, a crash in between would make the next
-        poll get a 304 (or the same body) for articles never recorded, losing them.
+        poll get a 304 (or the same body) for articles never recorded, losing them. With
+        ``record``, results come back without their articles (``recorded`` counts them),
+        so a poll of thousands of feeds does not keep every entry in memory.
         """
         inflight = asyncio.Semaphore(self.concurrency)  # bounds bodies waiting to be parsed
         self._processes = self._workers_for(len(feeds))
@@ -126,6 +134,8 @@ class FeedPoller:
                 result, new_state = await self._poll_one(feed, state, now, force)
                 if record is not None and result.articles:
                     await record(result)
+                    # recorded: don't hold every entry of every feed until the poll ends
+                    result = replace(result, articles=(), recorded=len(result.articles))
                 if new_state != state:
                     store.save_feed_state(new_state)
             if progress is not None:
