@@ -4,8 +4,8 @@
 
 Generates N realistic RSS feeds (M items each: a description of a few hundred characters,
 content:encoded of 2–4 KB of HTML), serves them from a local aiohttp server in a separate
-process with a per-request delay and ETag support, and times, each scenario in a fresh
-subprocess (so peak RSS is its own):
+process on 20 loopback addresses with a per-request delay and ETag support, and times,
+each scenario in a fresh subprocess (so peak RSS is its own):
 
   fetch floor    every body fetched with aiohttp, nothing parsed
   parse floor    every body parsed with feedparser (our settings), nothing fetched
@@ -48,6 +48,7 @@ VOCABULARY = (
 )
 WORDS = VOCABULARY.split()
 EPOCH = datetime(2026, 1, 5, 7, 0, tzinfo=timezone.utc)
+HOSTS = 20  # loopback addresses serving the feeds
 
 
 # -- the feeds ---------------------------------------------------------------------------
@@ -115,6 +116,8 @@ def serve(feeds: int, items: int, latency_ms: float) -> None:
         site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        for host in range(2, HOSTS + 1):  # the same server on 127.0.0.2 … too
+            await web.TCPSite(runner, f"127.0.0.{host}", port, backlog=1024).start()
         print(port, flush=True)
         await asyncio.Event().wait()
 
@@ -162,7 +165,7 @@ async def poll(args: argparse.Namespace) -> str:
     feeds = [FeedSource(f"feed {i}", feed_url(args, i)) for i in range(args.feeds)]
     now = EPOCH + timedelta(hours=1)
     with Store.open(Path(args.store)) as store:
-        async with FeedPoller(concurrency=args.concurrency, per_host=args.concurrency) as poller:
+        async with FeedPoller(concurrency=args.concurrency) as poller:
             results = await poller.poll(feeds, store, now, force=True)
         new = store.add_articles([a for r in results for a in r.articles], now)
     return f"{len(new)} new"
@@ -194,7 +197,9 @@ def digest_once(args: argparse.Namespace) -> str:
 
 
 def feed_url(args: argparse.Namespace, index: int) -> str:
-    return f"http://127.0.0.1:{args.port}/feed/{index}.xml"
+    """Feeds spread over HOSTS loopback addresses, so per-host limits apply as with real
+    feeds from many sites."""
+    return f"http://127.0.0.{index % HOSTS + 1}:{args.port}/feed/{index}.xml"
 
 
 def cpu_time() -> float:
