@@ -20,7 +20,7 @@ from digest.matcher import Matcher
 from digest.models import Article, Digest, Match, Outgoing, SourceProblem
 from digest.render import Renderer
 from digest.sources.folder import read_folder
-from digest.store import Store
+from digest.store import FeedState, Store
 
 log = logging.getLogger(__name__)
 
@@ -122,15 +122,17 @@ async def poll(rt: Runtime, *, folders: Sequence[FolderSource] | None = None,
     return PollReport(tuple(reports), sum(r.new for r in reports), tuple(matches))
 
 
-async def _record(rt: Runtime, articles: Sequence[Article],
-                  now: datetime) -> tuple[list[Article], list[Match]]:
-    """Match the articles not seen before, then record them with their matches in one
-    transaction: a crash in between must not leave an article seen but never matched."""
+async def _record(rt: Runtime, articles: Sequence[Article], now: datetime,
+                  feed_state: FeedState | None = None) -> tuple[list[Article], list[Match]]:
+    """Match the articles not seen before, then record them with their matches (and the
+    feed's new state) in one transaction: a crash in between must not leave an article
+    seen but never matched, nor a feed's validators saved for articles never recorded."""
     candidates = [replace(article, first_seen=now) for article in rt.store.unseen(articles)]
-    if not candidates:
-        return [], []
-    matches = await asyncio.to_thread(_match_all, rt.matcher, candidates)
-    new = rt.store.record_articles(candidates, matches, now)
+    matches = await asyncio.to_thread(_match_all, rt.matcher, candidates) if candidates else []
+    with rt.store.transaction():
+        new = rt.store.record_articles(candidates, matches, now) if candidates else []
+        if feed_state is not None:
+            rt.store.save_feed_state(feed_state)
     ids = {article.id for article in new}
     return new, [match for match in matches if match.article.id in ids]
 
@@ -161,10 +163,8 @@ async def _poll_feeds(rt: Runtime, feeds: Sequence[FeedSource], now: datetime, *
         if rt.progress:
             rt.progress(result.feed.name, done, len(feeds))
 
-    async def record(result: FeedResult) -> None:
-        # called before the feed's new validators are saved: a crash in between fetches
-        # the body again instead of getting a 304 for articles never recorded
-        new, matches = await _record(rt, result.articles, now)
+    async def record(result: FeedResult, state: FeedState) -> None:
+        new, matches = await _record(rt, result.articles, now, state)
         fresh[result.feed.name] = (len(new), matches)
 
     async with FeedPoller() as poller:

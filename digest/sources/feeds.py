@@ -113,17 +113,18 @@ class FeedPoller:
     async def poll(self, feeds: Sequence[FeedSource], store: FeedStateStore, now: datetime, *,
                    force: bool = False,
                    progress: Callable[[FeedResult], None] | None = None,
-                   record: Callable[[FeedResult], Awaitable[None]] | None = None,
+                   record: Callable[[FeedResult, FeedState], Awaitable[None]] | None = None,
                    ) -> list[FeedResult]:
         """Poll ``feeds`` concurrently; one result per feed, in the order given.
 
         ``force`` (``digest once``) also polls feeds that are backing off after failures,
         but still not those that asked to wait (``Retry-After``) or are gone (410).
-        ``record`` stores a result's articles *before* the feed's new validators and body
-        hash are saved: were it the other way round, a crash in between would make the next
-        poll get a 304 (or the same body) for articles never recorded, losing them. With
-        ``record``, results come back without their articles (``recorded`` counts them),
-        so a poll of thousands of feeds does not keep every entry in memory.
+        ``record(result, new_state)`` stores a result's articles together with the feed's
+        new state (validators, body hash) in one transaction: were the state saved first, a
+        crash in between would make the next poll get a 304 (or the same body) for
+        articles never recorded, losing them. With ``record``, results come back without
+        their articles (``recorded`` counts them), so a poll of thousands of feeds does not
+        keep every entry in memory.
         """
         inflight = asyncio.Semaphore(self.concurrency)  # bounds bodies waiting to be parsed
         self._processes = self._workers_for(len(feeds))
@@ -133,10 +134,10 @@ class FeedPoller:
                 state = store.feed_state(feed.name, feed.url)
                 result, new_state = await self._poll_one(feed, state, now, force)
                 if record is not None and result.articles:
-                    await record(result)
+                    await record(result, new_state)
                     # recorded: don't hold every entry of every feed until the poll ends
                     result = replace(result, articles=(), recorded=len(result.articles))
-                if new_state != state:
+                elif new_state != state:
                     store.save_feed_state(new_state)
             if progress is not None:
                 progress(result)
