@@ -1,0 +1,129 @@
+"""The store's connection: open, configure and migrate once, transactions, errors."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from digest.errors import StateError
+from digest.store.lock import _make_dir
+from digest.store.rows import _ts
+from digest.store.schema import MIGRATIONS
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+
+_S = TypeVar("_S", bound="StoreBase")
+
+
+class StoreBase:
+    """The connection: opening, migrating, transactions and error translation."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+        self._depth = 0
+
+    @classmethod
+    def open(cls: type[_S], path: Path) -> _S:
+        """Open (creating and migrating as needed) the database at ``path``."""
+        _make_dir(path.parent)
+        try:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            db = sqlite3.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StateError(f"cannot open the state database {path}: {exc}") from exc
+        store = cls(db, path)
+        try:
+            store._configure()
+            store._migrate()
+        except BaseException:
+            db.close()
+            raise
+        return store
+
+    def _configure(self) -> None:
+        with self._translate("open"):
+            mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if mode != "wal":
+                log.warning("%s: journal mode is %s, not wal", self.path, mode)
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied TEXT)")
+
+    def _migrate(self) -> None:
+        done = {row[0] for row in self._rows("SELECT name FROM migrations")}
+        for name, migration in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction():
+                migration(self._db)
+                self._db.execute("INSERT INTO migrations VALUES (?, ?)",
+                                 (name, _ts(datetime.now(timezone.utc))))
+            log.info("%s: applied migration %s", self.path, name)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self: _S) -> _S:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _translate(self, doing: str) -> Iterator[None]:
+        """sqlite3 errors become StateError naming the file and what to check."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            text = str(exc)
+            hint = ""
+            if "not a database" in text:
+                hint = " (move the file away to start afresh)"
+            elif "readonly" in text or "unable to open" in text:
+                hint = " (check the permissions of the state directory)"
+            elif "disk is full" in text or "disk I/O" in text:
+                hint = " (check the free space of the state directory)"
+            raise StateError(f"state database {self.path}: {doing}: {text}{hint}") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together or not at all (nested use is allowed)."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        with self._translate("begin"):
+            self._db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+            with self._translate("commit"):
+                self._db.execute("COMMIT")
+        except BaseException:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
+        finally:
+            self._depth = 0
+
+    def _exec(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
+        with self._translate("write"):
+            return self._db.execute(sql, params)
+
+    def _rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
+        with self._translate("read"):
+            return self._db.execute(sql, params).fetchall()
