@@ -1,33 +1,30 @@
 """Matches in, a Digest out: per watchlist, near-duplicates folded into stories, ranked,
 capped, and only the stories that go in summarized and highlighted.
 
-The summarizer and the clusterer are seams (keyword parameters): the defaults are
-``digest.summarize.summarize`` and ``digest.cluster.cluster_matches``; while either is not
-built yet, lead sentences and one-article stories stand in for them.
+The summarizer and the clusterer are seams (keyword parameters, so tests can pass simple
+ones); the defaults are ``digest.summarize.summarize`` and ``digest.cluster.cluster_matches``.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Protocol
 
+from digest.cluster import cluster_matches
 from digest.config import DigestSpec
 from digest.models import Digest, Match, Section, SourceProblem, Story
 from digest.snippets import snippet_segments, title_segments
-
-log = logging.getLogger(__name__)
+from digest.summarize import summarize
 
 ALERT_NAME = "Alert"
 _OLDEST = datetime.min.replace(tzinfo=timezone.utc)
-_SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+[”\"’)]*|$)")
 
 
 class Summarizer(Protocol):
     def __call__(self, text: str, *, sentences: int = 3, terms: Sequence[str] = (),
-                 description: str | None = None) -> tuple[str, ...]: ...
+                 description: str | None = None,
+                 title: str | None = None) -> tuple[str, ...]: ...
 
 
 class Clusterer(Protocol):
@@ -108,18 +105,7 @@ def _sections(watchlists: Sequence[str], matches: Sequence[Match], *, max_storie
 
 
 def _cluster(matches: list[Match], clusterer: Clusterer | None) -> list[list[Match]]:
-    if clusterer is None:
-        try:
-            from digest.cluster import cluster_matches
-        except ImportError:
-            log.debug("digest.cluster is not available: every article is its own story")
-            return [[match] for match in matches]
-        clusterer = cluster_matches
-    try:
-        groups = clusterer(matches)
-    except NotImplementedError:
-        log.debug("clustering is not implemented yet: every article is its own story")
-        return [[match] for match in matches]
+    groups = (clusterer or cluster_matches)(matches)
     # Whatever the clusterer did, every match lands in exactly one story.
     seen: set[int] = set()
     result = []
@@ -151,37 +137,9 @@ def _finish(story: Story, *, sentences: int, alerted: frozenset[str],
     return Story(
         lead=story.lead,
         others=story.others,
-        summary=_summarize(article.body, sentences=sentences, terms=terms,
-                           description=article.description, summarizer=summarizer),
+        summary=(summarizer or summarize)(article.body, sentences=sentences, terms=terms,
+                                          description=article.description, title=article.title),
         title=title,
         snippet=snippet,
         alerted=article.id in alerted or any(m.article.id in alerted for m in story.others),
     )
-
-
-def _summarize(text: str, *, sentences: int, terms: Sequence[str], description: str | None,
-               summarizer: Summarizer | None) -> tuple[str, ...]:
-    if summarizer is None:
-        try:
-            from digest.summarize import summarize
-        except ImportError:
-            return lead_sentences(text, sentences, description)
-        summarizer = summarize
-    try:
-        return summarizer(text, sentences=sentences, terms=terms, description=description)
-    except NotImplementedError:
-        return lead_sentences(text, sentences, description)
-
-
-def lead_sentences(text: str, count: int, description: str | None = None) -> tuple[str, ...]:
-    """The stand-in summary: the first ``count`` sentences (or the feed's description)."""
-    found = []
-    for line in text.splitlines():
-        for sentence in _SENTENCE.findall(line):
-            if sentence.strip():
-                found.append(sentence.strip())
-            if len(found) >= count:
-                return tuple(found)
-    if not found and description:
-        return (description.strip(),)
-    return tuple(found)

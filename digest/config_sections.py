@@ -151,8 +151,6 @@ class Builder:
 
         try:
             validate_watchlist(watchlist)
-        except NotImplementedError:
-            return
         except QueryError as exc:
             key = "query" if exc.query == watchlist.query else "terms"
             for name in ("terms", "exclude"):

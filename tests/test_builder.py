@@ -36,10 +36,12 @@ def spec(*watchlists: str, max_stories: int = 30, sentences: int = 2) -> DigestS
 class CountingSummarizer:
     def __init__(self) -> None:
         self.texts: list[str] = []
+        self.titles: list[str | None] = []
 
     def __call__(self, text: str, *, sentences: int = 3, terms: Sequence[str] = (),
-                 description: str | None = None) -> tuple[str, ...]:
+                 description: str | None = None, title: str | None = None) -> tuple[str, ...]:
         self.texts.append(text)
+        self.titles.append(title)
         return (f"summary of {text[:12]}", f"{sentences} sentences, terms {list(terms)}")
 
 
@@ -124,6 +126,7 @@ def test_only_stories_that_go_in_are_summarized() -> None:
                      float(i)) for i in range(10)]
     digest = build(spec("Korea", max_stories=2, sentences=2), matches, summarizer=summarizer)
     assert sorted(summarizer.texts) == ["Body 8 of Kim.", "Body 9 of Kim."]
+    assert sorted(summarizer.titles) == ["Kim 8", "Kim 9"]  # the headline guides the summary
     story = digest.sections[0].stories[0]
     assert story.summary == ("summary of Body 9 of Ki", "2 sentences, terms ['Kim']")
 

@@ -49,7 +49,7 @@ def hits(article: Article, *terms: str) -> tuple[Hit, ...]:
 
 
 def lead_two(text: str, *, sentences: int = 3, terms: Sequence[str] = (),
-             description: str | None = None) -> tuple[str, ...]:
+             description: str | None = None, title: str | None = None) -> tuple[str, ...]:
     return tuple(text.splitlines()[:2])
 
 
