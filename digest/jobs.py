@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import partial
@@ -42,6 +42,7 @@ from digest import alerts
 from digest.config import Config, DigestSpec, FeedSource, FolderSource
 from digest.delivery import Outcome
 from digest.errors import DigestError
+from digest.models import Match
 from digest.pipeline import QueuedDigest, Runtime, build_and_queue, deliver, poll
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,10 @@ class Jobs:
         self._inflight: set[asyncio.Task[object]] = set()
         self._delivering = asyncio.Lock()  # one outbox flush at a time: never send twice
         scheduler.add_listener(self._missed, EVENT_JOB_MISSED)
+        rt.on_new_matches = self._queue_alerts  # in the transaction recording the matches
+
+    def _queue_alerts(self, matches: Sequence[Match]) -> None:
+        alerts.queue_matches(self.rt, matches)
 
     # building -------------------------------------------------------------------------
     def sync(self) -> None:
@@ -265,8 +270,9 @@ class Jobs:
             report = await poll(self.rt, folders=(), feeds=feeds)
         if not report.sources:
             return ""  # removed by a reload since it was scheduled
-        queued = alerts.queue_matches(self.rt, report.matches)
-        summary = (f"{report.new} new, {len(report.matches)} match(es)"
+        names = alerts.alerting_watchlists(self.rt.config) if self.rt.config.alerts else ()
+        queued = sum(count for name, count in report.matched.items() if name in names)
+        summary = (f"{report.new} new, {report.matches} match(es)"
                    + (f", {queued} to alert" if queued else ""))
         failed = report.failed
         if failed:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -46,7 +47,11 @@ class SourceReport:
 class PollReport:
     sources: tuple[SourceReport, ...]
     new: int  # articles seen for the first time
-    matches: tuple[Match, ...]
+    matched: dict[str, int]  # new matches per watchlist (the matches are in the store)
+
+    @property
+    def matches(self) -> int:
+        return sum(self.matched.values())
 
     @property
     def failed(self) -> tuple[SourceReport, ...]:
@@ -84,6 +89,9 @@ class Runtime:
     transport: Transport
     clock: Callable[[], datetime] = utcnow
     progress: Callable[[str, int, int], None] | None = None  # (source name, done, total)
+    # called with each batch of new matches inside the transaction that records them (the
+    # daemon queues alerts there, so a crash cannot record a match but lose its alert)
+    on_new_matches: Callable[[Sequence[Match]], None] | None = None
     _poll_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
@@ -107,23 +115,23 @@ async def poll(rt: Runtime, *, folders: Sequence[FolderSource] | None = None,
     async with rt._poll_lock:
         now = rt.clock()
         reports: list[SourceReport] = []
-        matches: list[Match] = []
+        matched: Counter[str] = Counter()
         for folder in folders:
             report, found = await _poll_folder(rt, folder, now)
             reports.append(report)
-            matches.extend(found)
+            matched.update(found)
         if feeds:
-            feed_reports, feed_matches = await _poll_feeds(rt, feeds, now, force=force)
+            feed_reports, feed_matched = await _poll_feeds(rt, feeds, now, force=force)
             reports.extend(feed_reports)
-            matches.extend(feed_matches)
+            matched.update(feed_matched)
     for report in reports:
         if report.error:
             log.warning("source %s: %s", report.name, report.error)
-    return PollReport(tuple(reports), sum(r.new for r in reports), tuple(matches))
+    return PollReport(tuple(reports), sum(r.new for r in reports), dict(matched))
 
 
 async def _record(rt: Runtime, articles: Sequence[Article], now: datetime,
-                  feed_state: FeedState | None = None) -> tuple[list[Article], list[Match]]:
+                  feed_state: FeedState | None = None) -> tuple[int, Counter[str]]:
     """Match the articles not seen before, then record them with their matches (and the
     feed's new state) in one transaction: a crash in between must not leave an article
     seen but never matched, nor a feed's validators saved for articles never recorded."""
@@ -131,18 +139,21 @@ async def _record(rt: Runtime, articles: Sequence[Article], now: datetime,
     matches = await asyncio.to_thread(_match_all, rt.matcher, candidates) if candidates else []
     with rt.store.transaction():
         new = rt.store.record_articles(candidates, matches, now) if candidates else []
+        ids = {article.id for article in new}
+        found = [match for match in matches if match.article.id in ids]
+        if found and rt.on_new_matches is not None:
+            rt.on_new_matches(found)
         if feed_state is not None:
             rt.store.save_feed_state(feed_state)
-    ids = {article.id for article in new}
-    return new, [match for match in matches if match.article.id in ids]
+    return len(new), Counter(match.watchlist for match in found)
 
 
 async def _poll_folder(rt: Runtime, folder: FolderSource,
-                       now: datetime) -> tuple[SourceReport, list[Match]]:
+                       now: datetime) -> tuple[SourceReport, Counter[str]]:
     result = await asyncio.to_thread(read_folder, folder)
     new, matches = await _record(rt, result.articles, now)
     status = "error" if result.error else "ok"
-    report = SourceReport(folder.name, "folder", len(result.articles), len(new), status,
+    report = SourceReport(folder.name, "folder", len(result.articles), new, status,
                           result.error, len(result.skipped))
     if rt.progress:
         rt.progress(folder.name, 1, 1)
@@ -150,11 +161,11 @@ async def _poll_folder(rt: Runtime, folder: FolderSource,
 
 
 async def _poll_feeds(rt: Runtime, feeds: Sequence[FeedSource], now: datetime, *,
-                      force: bool) -> tuple[list[SourceReport], list[Match]]:
+                      force: bool) -> tuple[list[SourceReport], Counter[str]]:
     from digest.sources.feeds import FeedPoller, FeedResult
 
     reports: list[SourceReport] = []
-    fresh: dict[str, tuple[int, list[Match]]] = {}  # feed name: (new articles, matches)
+    fresh: dict[str, tuple[int, Counter[str]]] = {}  # feed name: (new articles, matches)
     done = 0
 
     def on_result(result: FeedResult) -> None:
@@ -164,18 +175,17 @@ async def _poll_feeds(rt: Runtime, feeds: Sequence[FeedSource], now: datetime, *
             rt.progress(result.feed.name, done, len(feeds))
 
     async def record(result: FeedResult, state: FeedState) -> None:
-        new, matches = await _record(rt, result.articles, now, state)
-        fresh[result.feed.name] = (len(new), matches)
+        fresh[result.feed.name] = await _record(rt, result.articles, now, state)
 
     async with FeedPoller() as poller:
         results = await poller.poll(feeds, rt.store, now, force=force, progress=on_result,
                                     record=record)
     for result in results:
         status = "ok" if result.status == "new" else result.status
-        added, _ = fresh.get(result.feed.name, (0, []))
+        added, _ = fresh.get(result.feed.name, (0, Counter()))
         reports.append(SourceReport(result.feed.name, "feed", result.entries,
                                     added, status, result.error))
-    return reports, [match for _, found in fresh.values() for match in found]
+    return reports, sum((found for _, found in fresh.values()), Counter())
 
 
 def _match_all(matcher: Matcher, articles: Sequence[Article]) -> list[Match]:

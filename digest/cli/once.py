@@ -143,7 +143,7 @@ def print_report(report: OnceReport, out: TextIO) -> None:
     poll = report.poll
     failed = poll.failed
     line = (f"polled {len(poll.sources)} source(s): {poll.new} new article(s), "
-            f"{len(poll.matches)} match(es)")
+            f"{poll.matches} match(es)")
     if failed:
         line += f", {len(failed)} source(s) failed ({', '.join(s.name for s in failed)})"
     print(line, file=out)
