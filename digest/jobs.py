@@ -43,7 +43,7 @@ from digest.config import Config, DigestSpec, FeedSource, FolderSource
 from digest.delivery import Outcome
 from digest.errors import DigestError
 from digest.models import Match
-from digest.pipeline import QueuedDigest, Runtime, build_and_queue, deliver, poll
+from digest.pipeline import QueuedDigest, Runtime, build_and_queue, deliver, poll, prune
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +298,9 @@ class Jobs:
         if queued is None:
             log.info("digest %s: the run of %s was already sent", name, fire)
             return ""
+        pruned = prune(self.rt)  # each digest run drops article text past `retention`
+        if pruned:
+            log.info("dropped the text of %d article(s) older than the retention", pruned)
         stories = queued.digest.story_count
         summary = f"{stories} stor{'y' if stories == 1 else 'ies'}"
         summary += ", queued" if queued.message else ", nothing to send"

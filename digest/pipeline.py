@@ -253,6 +253,17 @@ async def deliver(rt: Runtime, *, force: bool = False) -> list[Outcome]:
                               max_age=rt.config.delivery.give_up_after)
 
 
+def prune(rt: Runtime) -> int:
+    """Drop article text older than ``retention`` (ids stay, so nothing is new again), but
+    never text a digest has yet to include."""
+    now = rt.clock()
+    cutoff = now - rt.config.retention
+    for spec in rt.config.digests:
+        watermark = rt.store.watermark(spec.name)
+        cutoff = min(cutoff, watermark if watermark is not None else now - spec.since)
+    return rt.store.prune(cutoff)
+
+
 # ── digest once ────────────────────────────────────────────────────────────────────
 
 
@@ -265,4 +276,5 @@ async def run_once(rt: Runtime, *, digests: Sequence[DigestSpec], since: timedel
         spec_to = to or spec.to
         queued.append(build_and_queue(rt, replace(spec, to=spec_to), since=since, to=spec_to))
     outcomes = await deliver(rt, force=True)
+    prune(rt)
     return OnceReport(report, tuple(queued), tuple(outcomes))
