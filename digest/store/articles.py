@@ -61,16 +61,9 @@ class ArticleTables(StoreBase):
         """Which of the articles' ids and canonical urls are already recorded."""
         ids = list({article.id for article in articles})
         urls = list({article.canonical_url for article in articles if article.canonical_url})
-        return (self._existing("key", ids), self._existing("canonical_url", urls))
-
-    def _existing(self, column: str, values: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for offset in range(0, len(values), 500):
-            chunk = values[offset:offset + 500]
-            found.update(row[0] for row in self._rows(
-                f"SELECT {column} FROM articles WHERE {column} IN "
-                f"({', '.join('?' * len(chunk))})", chunk))
-        return found
+        return (self._first_column_in("SELECT key FROM articles WHERE key IN ({})", ids),
+                self._first_column_in(
+                    "SELECT canonical_url FROM articles WHERE canonical_url IN ({})", urls))
 
     def add_matches(self, matches: Iterable[Match]) -> None:
         """Record matches; matching the same article again updates hits and score only."""

@@ -127,3 +127,14 @@ class StoreBase:
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         with self._translate("read"):
             return self._db.execute(sql, params).fetchall()
+
+    def _first_column_in(self, sql: str, values: Sequence[str]) -> set[str]:
+        """The first column of ``sql``'s rows, where ``sql`` ends in ``IN ({})``: run for
+        ``values`` 500 at a time (SQLite limits the number of parameters)."""
+        values = list(dict.fromkeys(values))
+        found: set[str] = set()
+        for offset in range(0, len(values), 500):
+            chunk = values[offset:offset + 500]
+            found.update(row[0] for row in self._rows(sql.format(", ".join("?" * len(chunk))),
+                                                      chunk))
+        return found

@@ -79,14 +79,9 @@ class DaemonTables(OutboxTables):
 
     def alerted_keys(self, article_keys: Iterable[str]) -> set[str]:
         """Which of ``article_keys`` were already sent in an alert."""
-        keys = list(dict.fromkeys(article_keys))
-        found: set[str] = set()
-        for offset in range(0, len(keys), 500):
-            chunk = keys[offset:offset + 500]
-            found.update(row[0] for row in self._rows(
-                f"SELECT DISTINCT article_key FROM matches WHERE alerted_at IS NOT NULL "
-                f"AND article_key IN ({', '.join('?' * len(chunk))})", chunk))
-        return found
+        return self._first_column_in(
+            "SELECT DISTINCT article_key FROM matches WHERE alerted_at IS NOT NULL "
+            "AND article_key IN ({})", list(article_keys))
 
     def record_job_result(self, job: str, finished: datetime, ok: bool, summary: str) -> None:
         with self.transaction():
