@@ -87,13 +87,73 @@ def html_to_text(html: str) -> str:
         return ""
     if "<" not in html and "&" not in html:
         return clean_text(html)
-    parser = _TextExtractor(markup=_TAG_RE.search(html) is not None)
+    markup = _TAG_RE.search(html) is not None
+    parts = _simple_parts(html, markup=markup)
+    if parts is not None:
+        return clean_text("".join(parts))
+    parser = _TextExtractor(markup=markup)
     try:
         parser.feed(html)
         parser.close()
     except (AssertionError, ValueError, IndexError):  # pragma: no cover - tokenizer corner cases
         return clean_text(unescape(re.sub(r"<[^>]*>?", " ", html)))
     return clean_text("".join(parser.parts))
+
+
+_PIECES_RE = re.compile(r"(<[^<>]*>)")
+_START_TAG_RE = re.compile(r"<([a-zA-Z][^\t\n\r\f />\x00]*)([^<>]*)>\Z")
+_END_TAG_RE = re.compile(r"</([a-zA-Z][^\t\n\r\f />\x00]*)\s*>\Z")
+
+
+def _simple_parts(html: str, *, markup: bool) -> list[str] | None:
+    """The text parts of plain, well-formed markup (feed bodies nearly always are), found
+    with one regex split instead of the tokenizer: several times faster, the same result.
+    None for anything unusual (comments, CDATA, a stray "<", quotes that could hide a ">",
+    skipped elements), which then goes through ``_TextExtractor``."""
+    parts: list[str] = []
+    for index, piece in enumerate(_PIECES_RE.split(html)):
+        if index % 2 == 0:  # text between tags
+            if "<" in piece:
+                return None
+            if piece:
+                text = unescape(piece)
+                if markup and ("\n" in text or "\r" in text):
+                    text = _NEWLINES_RE.sub(" ", text)
+                parts.append(text)
+            continue
+        if piece.startswith("</"):
+            end = _END_TAG_RE.match(piece)
+            if end is None:
+                return None
+            tag = end.group(1).lower()
+            if tag in SKIPPED:
+                return None
+            if tag in BLOCKS:
+                parts.append(_PARAGRAPH)
+            elif tag in CELLS:
+                parts.append(" ")
+            continue
+        start = _START_TAG_RE.match(piece)
+        if start is None or piece.count('"') % 2 or piece.count("'") % 2:
+            return None
+        tag = start.group(1).lower()
+        closed = piece.endswith("/>")
+        if tag in SKIPPED:
+            if closed:
+                continue  # <iframe/>: nothing to skip
+            return None
+        if tag in BLOCKS:
+            parts.append(_PARAGRAPH)
+        elif tag in LINE_BREAKS:
+            parts.append("\n")
+        elif tag in CELLS:
+            parts.append(" ")
+        elif tag == "img":
+            extractor = _TextExtractor(markup=markup)  # the stdlib's attribute rules
+            extractor.feed(piece)
+            extractor.close()
+            parts.extend(extractor.parts)
+    return parts
 
 
 def clean_text(text: str) -> str:
