@@ -108,11 +108,13 @@ def sketch(text: str) -> Sketch | None:
     words = _WORD.findall(text.casefold())
     if not words:
         return None
-    width = min(SHINGLE, len(words))
     # Python's own hash is salted per process, which is fine: sketches never outlive the
     # clustering call that made them, and it is several times faster than a digest.
-    shingles = {hash(tuple(words[k:k + width])) & _MASK
-                for k in range(len(words) - width + 1)}
+    if len(words) >= SHINGLE:
+        grams = zip(*(words[k:] for k in range(SHINGLE)), strict=False)
+        shingles = {hash(gram) & _MASK for gram in grams}
+    else:
+        shingles = {hash(tuple(words)) & _MASK}
     bins = [_EMPTY] * BINS
     for value in shingles:
         slot = value % BINS

@@ -137,7 +137,7 @@ async def _record(rt: Runtime, articles: Sequence[Article], now: datetime,
     seen but never matched, nor a feed's validators saved for articles never recorded."""
     candidates = [replace(article, first_seen=now) for article in rt.store.unseen(articles)]
     matches = await asyncio.to_thread(_match_all, rt.matcher, candidates) if candidates else []
-    with rt.store.transaction():
+    with rt.store.transaction(durable=False):  # a power cut can only make us refetch
         new = rt.store.record_articles(candidates, matches, now) if candidates else []
         ids = {article.id for article in new}
         found = [match for match in matches if match.article.id in ids]

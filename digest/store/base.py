@@ -97,8 +97,14 @@ class StoreBase:
             raise StateError(f"state database {self.path}: {doing}: {text}{hint}") from exc
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Everything inside commits together or not at all (nested use is allowed)."""
+    def transaction(self, *, durable: bool = True) -> Iterator[None]:
+        """Everything inside commits together or not at all (nested use is allowed).
+
+        ``durable=False`` commits without waiting for the disk (``synchronous=NORMAL``; WAL
+        keeps the database consistent either way): for a poll's articles, which a power cut
+        could only make us fetch again. Whatever decides delivery (outbox, watermarks)
+        commits durably, and that commit also makes every earlier one durable.
+        """
         if self._depth:
             self._depth += 1
             try:
@@ -106,6 +112,8 @@ class StoreBase:
             finally:
                 self._depth -= 1
             return
+        if not durable:
+            self._db.execute("PRAGMA synchronous=NORMAL")
         with self._translate("begin"):
             self._db.execute("BEGIN IMMEDIATE")
         self._depth = 1
@@ -119,6 +127,8 @@ class StoreBase:
             raise
         finally:
             self._depth = 0
+            if not durable:
+                self._db.execute("PRAGMA synchronous=FULL")
 
     def _exec(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
         with self._translate("write"):
