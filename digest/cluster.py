@@ -22,6 +22,7 @@ SHINGLE = 3  # words per shingle
 BINS = 128  # MinHash sketch length
 ROWS = 4  # sketch values per LSH band: bands of 4 find pairs from Jaccard ~0.4 up
 BUCKET_LIMIT = 32  # members of one LSH bucket a newcomer is compared with
+SKETCH_CHARS = 4000  # a story's opening tells whether two are the same; bounds the cost
 _EMPTY = 1 << 64
 _MASK = _EMPTY - 1
 _WORD = re.compile(r"\w+")
@@ -105,7 +106,7 @@ def cluster_texts(items: Sequence[tuple[str, str]], *,
 
 def sketch(text: str) -> Sketch | None:
     """The MinHash sketch of ``text``'s word shingles (None for texts with no words)."""
-    words = _WORD.findall(text.casefold())
+    words = _WORD.findall(text[:SKETCH_CHARS].casefold())
     if not words:
         return None
     # Python's own hash is salted per process, which is fine: sketches never outlive the

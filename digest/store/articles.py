@@ -30,13 +30,15 @@ class ArticleTables(StoreBase):
                 ids.add(article.id)  # a later duplicate in the same batch is not new either
                 if article.canonical_url:
                     urls.add(article.canonical_url)
-                new.append(replace(article, first_seen=now))
+                new.append(article if article.first_seen == now
+                           else replace(article, first_seen=now))
+            seen = _ts(now)
             with self._translate("write"):
                 self._db.executemany(
                     "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(article.id, article.source, article.url, article.canonical_url,
                       article.title, article.body, article.description, article.author,
-                      _ts(article.published), _ts(now), article.hash) for article in new])
+                      _ts(article.published), seen, article.hash) for article in new])
         return new
 
     def unseen(self, articles: Iterable[Article]) -> list[Article]:
