@@ -14,7 +14,8 @@ Tables (created by ordered, named migrations recorded in `migrations`, each in o
   feeds         name PK, url, etag, last_modified, body_hash, failures, last_error, last_success,
                 next_try, disabled, items_seen, last_error_at
 Times are stored as ISO 8601 UTC strings with microseconds, so text order is time order.
-WAL mode, synchronous=FULL: a commit survives a crash (and a power cut).
+WAL mode, synchronous=FULL: a commit survives a crash (and a power cut); a poll's
+articles use ``transaction(durable=False)``, which a power cut can only make us fetch again.
 
 Modules: ``schema`` (the migrations), ``rows`` (values and row <-> value conversion), ``lock``
 (the process lock), ``base`` (connection, transactions, error translation) and one mixin per
