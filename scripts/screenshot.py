@@ -16,15 +16,17 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from digest.builder import build_digest
-from digest.config import DigestSpec, Watchlist, load_config
-from digest.errors import ConfigError
-from digest.models import Article, Digest, Hit, Match
+from digest.config import load_config
+from digest.matcher import Matcher
+from digest.models import Article, Digest
 from digest.render import Renderer
+from digest.sources.folder import read_article_file
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "seeds" / "000_75e658c5dd6fd6c5.txt"
@@ -38,62 +40,19 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--hide-scrollbars", "--allow-file-access-from-files",
 )
-FALLBACK_WATCHLISTS = (
-    Watchlist(name="Korea", terms=("Kim Jong Un", "North Korea", "Pyongyang")),
-    Watchlist(name="Sanctions", terms=("sanctions",)),
-)
-
-
 def sample_article() -> Article:
-    title, _, body = SEED.read_text(encoding="utf-8").partition("\n")
-    try:
-        from digest.sources.folder import read_article_file
-        article = read_article_file(SEED, source="seeds")
-    except (ImportError, NotImplementedError):
-        article = Article(source="seeds", id="seed", title=title.strip(), body=body.strip())
-    return Article(source=article.source, id=article.id, title=article.title,
-                   body=article.body, url="https://example.com/news/putin-kim-invitation",
+    """The seed article, with a link (as a feed would give) and a fixed first-seen time."""
+    article = read_article_file(SEED, source="seeds")
+    return replace(article, url="https://example.com/news/putin-kim-invitation",
                    first_seen=SEEN)
 
 
-def sample_spec() -> tuple[DigestSpec, tuple[Watchlist, ...]]:
-    try:
-        config = load_config(CONFIG)
-    except (NotImplementedError, ConfigError):  # not written yet: the same watchlists
-        spec = DigestSpec(name="Morning briefing", schedule="0 7 * * mon-fri",
-                          watchlists=tuple(w.name for w in FALLBACK_WATCHLISTS),
-                          to=("you@example.com",))
-        return spec, FALLBACK_WATCHLISTS
-    return config.digests[0], config.watchlists
-
-
-def sample_matches(article: Article, watchlists: tuple[Watchlist, ...]) -> list[Match]:
-    try:
-        from digest.matcher import Matcher
-        return Matcher(watchlists).match(article)
-    except NotImplementedError:
-        return [match for w in watchlists if (match := _plain_match(article, w)) is not None]
-
-
-def _plain_match(article: Article, watchlist: Watchlist) -> Match | None:
-    """A stand-in while the matcher is being built: literal terms, curly apostrophes kept."""
-    hits = []
-    for term in watchlist.terms:
-        pattern = re.compile(r"\b" + re.escape(term) + r"\b", re.IGNORECASE)
-        for field, text in (("title", article.title), ("body", article.body)):
-            hits += [Hit(term, field, m.start(), m.end(), m.group())  # type: ignore[arg-type]
-                     for m in pattern.finditer(text)]
-    if not hits:
-        return None
-    return Match(article=article, watchlist=watchlist.name, hits=tuple(hits),
-                 score=float(len(hits)))
-
-
 def sample_digest() -> Digest:
-    spec, watchlists = sample_spec()
-    matches = sample_matches(sample_article(), watchlists)
-    return build_digest(spec, matches, period_start=PERIOD_END - timedelta(hours=24),
-                        period_end=PERIOD_END)
+    """The bundled config's first digest of the seed article."""
+    config = load_config(CONFIG)
+    matches = Matcher(config.watchlists).match(sample_article())
+    return build_digest(config.digests[0], matches,
+                        period_start=PERIOD_END - timedelta(hours=24), period_end=PERIOD_END)
 
 
 def find_chromium() -> str:
