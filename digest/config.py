@@ -174,6 +174,14 @@ def resolve_state_dir(config: Config | None) -> Path:
     return Path(platformdirs.user_state_dir("digest"))
 
 
+DATABASE_NAME = "digest.sqlite"
+
+
+def state_database(config: Config | None) -> Path:
+    """The state database of ``config``: every command finds its state here."""
+    return resolve_state_dir(config) / DATABASE_NAME
+
+
 def smtp_password(smtp: Smtp) -> str | None:
     """The SMTP password: the systemd credential ``smtp-password``, else ``password_file``,
     else the variable named by ``password_env``, else None. Never logged, never printed."""

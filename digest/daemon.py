@@ -26,7 +26,7 @@ from pathlib import Path
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 
 from digest import sdnotify
-from digest.config import Config, load_config, resolve_state_dir
+from digest.config import Config, load_config, resolve_state_dir, state_database
 from digest.delivery import Transport, transport_for
 from digest.errors import DigestError
 from digest.jobs import Jobs
@@ -37,7 +37,6 @@ from digest.store import Store, acquire_lock
 
 log = logging.getLogger(__name__)
 
-DB_NAME = "digest.sqlite"
 DRAIN_TIMEOUT = 20.0  # seconds running jobs get to finish on stop
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600}
 
@@ -76,7 +75,7 @@ class Daemon:
         prepared = await asyncio.to_thread(prepare, self.config_path)
         config = prepared.config
         state_dir = resolve_state_dir(config)
-        with acquire_lock(state_dir), Store.open(state_dir / DB_NAME) as store:
+        with acquire_lock(state_dir), Store.open(state_database(config)) as store:
             rt = Runtime(config=config, store=store, matcher=prepared.matcher,
                          renderer=prepared.renderer, transport=prepared.transport)
             scheduler = AsyncIOScheduler(timezone=config.timezone, job_defaults=JOB_DEFAULTS)

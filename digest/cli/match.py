@@ -21,7 +21,6 @@ from digest.matcher import Matcher, compile_query
 from digest.models import Article, Match, Segment
 from digest.snippets import snippet_segments, title_segments
 
-DB_NAME = "digest.sqlite"
 BOLD = ("\x1b[1m", "\x1b[0m")
 GUILLEMETS = ("\u00ab", "\u00bb")
 
@@ -109,7 +108,7 @@ def _read(path: Path) -> Article:
 
 
 def _stored(config_path: str | None, since: str) -> list[Article]:
-    from digest.config import resolve_state_dir
+    from digest.config import state_database
     from digest.store import Store
 
     try:
@@ -117,7 +116,7 @@ def _stored(config_path: str | None, since: str) -> list[Article]:
     except ValueError as exc:
         raise ConfigError(f"--since: {exc}") from exc
     config = load_config(find_config_path(config_path))
-    database = resolve_state_dir(config) / DB_NAME
+    database = state_database(config)
     if not database.exists():
         raise StateError(f"no state database at {database} yet: run `digest once` first")
     with Store.open(database) as store:

@@ -13,13 +13,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
-from digest.config import Config, DigestSpec, find_config_path, load_config, parse_duration
+from digest.config import (
+    Config,
+    DigestSpec,
+    find_config_path,
+    load_config,
+    parse_duration,
+    resolve_state_dir,
+    state_database,
+)
 from digest.delivery import StdoutTransport, transport_for
 from digest.errors import ConfigError
 from digest.pipeline import OnceReport, Runtime, run_once
 from digest.store import Store, acquire_lock
-
-DB_NAME = "digest.sqlite"
 
 
 def register(subparsers: Any) -> None:
@@ -82,10 +88,8 @@ def check_address(address: str) -> str:
 
 def real_run(config: Config, specs: list[DigestSpec], args: argparse.Namespace,
              to: tuple[str, ...] | None) -> OnceReport:
-    from digest.config import resolve_state_dir
-
     state_dir = resolve_state_dir(config)
-    with acquire_lock(state_dir), Store.open(state_dir / DB_NAME) as store:
+    with acquire_lock(state_dir), Store.open(state_database(config)) as store:
         rt = Runtime.create(config, store, transport_for(config))
         with progress_bar(rt, quiet=args.quiet):
             return asyncio.run(run_once(rt, digests=specs, since=args.since, to=to))
@@ -94,11 +98,9 @@ def real_run(config: Config, specs: list[DigestSpec], args: argparse.Namespace,
 def dry_run(config: Config, specs: list[DigestSpec], args: argparse.Namespace,
             to: tuple[str, ...] | None, out: TextIO) -> OnceReport:
     """Run against a throw-away copy of the state, so nothing real changes."""
-    from digest.config import resolve_state_dir
-
-    real_db = resolve_state_dir(config) / DB_NAME
+    real_db = state_database(config)
     with tempfile.TemporaryDirectory(prefix="digest-dry-run-") as tmp:
-        copy = Path(tmp) / DB_NAME
+        copy = Path(tmp) / real_db.name
         if real_db.exists():
             copy_database(real_db, copy)
         with Store.open(copy) as store:

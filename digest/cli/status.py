@@ -9,11 +9,9 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from digest.config import Config, find_config_path, load_config, resolve_state_dir
+from digest.config import Config, find_config_path, load_config, state_database
 from digest.jobs import digest_trigger, next_fire_time
 from digest.store import Store
-
-DB_NAME = "digest.sqlite"
 
 
 def register(subparsers: Any) -> None:
@@ -28,7 +26,7 @@ def register(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     config = load_config(find_config_path(args.config))
-    with Store.open(resolve_state_dir(config) / DB_NAME) as store:
+    with Store.open(state_database(config)) as store:
         return show_status(config, store, sys.stdout, now=datetime.now(timezone.utc))
 
 
