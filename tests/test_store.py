@@ -223,3 +223,18 @@ def test_lock_refuses_a_second_process(tmp_path: Path) -> None:
     with acquire_lock(state):  # released when the holder exits
         pass
     assert stat.S_IMODE(state.stat().st_mode) == 0o700
+
+
+def test_only_non_durable_transactions_skip_waiting_for_the_disk(store: Store) -> None:
+    def synchronous() -> int:
+        return int(store._db.execute("PRAGMA synchronous").fetchone()[0])
+
+    assert synchronous() == 2  # FULL: the outbox and watermarks wait for the disk
+    with store.transaction(durable=False):
+        assert synchronous() == 1  # NORMAL: a poll's articles
+        with store.transaction():  # nested: joins the outer transaction
+            assert synchronous() == 1
+    assert synchronous() == 2  # back to FULL for whatever commits next
+    with pytest.raises(RuntimeError), store.transaction(durable=False):
+        raise RuntimeError("a failed poll")
+    assert synchronous() == 2
