@@ -89,7 +89,8 @@ def _window(text: str, marks: Sequence[tuple[int, int]], width: int) -> tuple[in
         count = sum(1 for s, e in marks[first:] if e <= candidate + width)
         if count > best_count:
             best_start, best_count = candidate, count
-    covered_end = max(e for s, e in marks if s >= best_start and e <= best_start + width)
+    covered_end = max((e for s, e in marks if s >= best_start and e <= best_start + width),
+                      default=best_start)
     covered_end = max(covered_end, next(e for s, e in marks if s == best_start))
     slack = max(0, width - (covered_end - best_start))
     # A little context before the first hit; start at its sentence when that is close.

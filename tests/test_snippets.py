@@ -88,3 +88,10 @@ def test_marked_segments_are_always_the_hit_slices(body: str, data: st.DataObjec
     hit = Hit(term="x", field="body", start=start, end=end, text=body[start:end])
     segments = snippet_segments(body, [hit])
     assert marked(segments) == [body[start:end]]
+
+
+def test_a_hit_longer_than_the_snippet_is_shown_not_a_crash() -> None:
+    body = "word " * 100
+    hit = Hit("/(word )+/", "body", 0, 300, body[:300])
+    segments = snippet_segments(body, (hit,))
+    assert any(s.marked and s.text == body[:300] for s in segments)
