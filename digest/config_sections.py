@@ -105,15 +105,13 @@ class Builder:
         return sources
 
     def url(self, table: Table) -> str:
-        from urllib.parse import urlsplit
+        from digest.urls import is_web_url
 
         url = str(table.text("url"))
-        parts = urlsplit(url)
-        if parts.scheme.lower() == "file":
+        if url.lower().startswith("file:"):
             raise table.error("url", "file:// URLs are not fetched; for local files use a "
                               "[[sources.folders]] source")
-        if (parts.scheme.lower() not in ("http", "https") or not parts.hostname
-                or any(ord(c) <= 32 or ord(c) == 127 for c in url)):
+        if not is_web_url(url) or url != url.strip():
             raise table.error("url", f"must be an http:// or https:// URL, got {url!r}")
         return url
 

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import css_inline
@@ -25,6 +24,7 @@ from markupsafe import Markup, escape
 import digest as _package
 from digest.errors import ConfigError
 from digest.models import Digest, RenderedMail, Segment, Story
+from digest.urls import safe_url
 
 SUBJECT_LIMIT = 70
 TEXT_WIDTH = 72
@@ -32,7 +32,6 @@ MARK_STYLE = "background-color:#fff1a8;color:#1a1a1a;font-weight:600;padding:0 1
 NBSP = "\u00a0"
 _KEEP = re.compile(r"\s+")
 _BLANKS = re.compile(r"[ \t\n\r\f\v\u2000-\u200a\u3000]+")  # no-break spaces stay
-_NOT_IN_URLS = frozenset("<>\"'`\\{}|^")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
@@ -60,22 +59,6 @@ class Links:
 
     def items(self) -> list[tuple[int, str]]:
         return [(number, url) for url, number in self._numbers.items()]
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL when it is a plain http/https URL, else None (no link at all)."""
-    if not url:
-        return None
-    url = url.strip()
-    if _CONTROL.search(url) or any(c.isspace() or c in _NOT_IN_URLS for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc:
-        return None
-    return url
 
 
 def clean_line(text: str) -> str:

@@ -9,6 +9,7 @@ store uses to recognise cross-feed duplicates. It is a key, not a link: never fe
 
 from __future__ import annotations
 
+import re
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 WEB_SCHEMES = frozenset({"http", "https"})
@@ -22,28 +23,28 @@ TRACKING_PARAMS = frozenset({
 })
 TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_", "__twitter")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_CONTROL = frozenset({chr(code) for code in range(0x20)} | {"\x7f"})
+# Never inside a URL we show or fetch: C0/C1 controls, line separators, the bidi
+# embeddings/overrides/isolates that make "…/\u202egnp.exe" display as "…/exe.png", and
+# the characters RFC 3986 never allows unencoded where they could end an attribute.
+_REFUSED = re.compile('[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff<>"`\\\\]')
 
 
 def is_web_url(url: str) -> bool:
-    """True for an absolute http(s) URL with a host."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme.lower() in WEB_SCHEMES and bool(parts.hostname)
+    """True for an absolute http(s) URL with a host and nothing hidden in it."""
+    return safe_url(url) == url.strip()
 
 
 def safe_url(url: str | None, base: str | None = None) -> str | None:
     """``url`` resolved against ``base`` if it is then an http(s) URL, else None.
 
-    Surrounding whitespace is stripped; a URL with whitespace or control characters inside
-    the host part, or one that cannot be parsed, is refused.
+    Surrounding whitespace is stripped and inner spaces encoded; a URL with control or
+    bidi characters, quotes or angle brackets, a space in its host, a bad port, or one
+    that cannot be parsed, is refused.
     """
     if not url:
         return None
     url = url.strip()
-    if not url or any(char in _CONTROL for char in url):
+    if not url or _REFUSED.search(url):
         # urljoin would silently drop tabs/newlines ("java\nscript:"): refuse instead
         return None
     try:
@@ -52,7 +53,7 @@ def safe_url(url: str | None, base: str | None = None) -> str | None:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
         return None
-    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname or " " in parts.netloc:
         return None
     return resolved.replace(" ", "%20")
 

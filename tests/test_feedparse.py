@@ -121,6 +121,9 @@ def test_safe_url_resolves_relative_and_refuses_hidden_schemes() -> None:
     assert safe_url("java\nscript:alert(1)", "https://a.example/") is None
     assert safe_url("  https://a.example/ok  ") == "https://a.example/ok"
     assert safe_url("https://a.example:99999/") is None
+    assert safe_url("https://a.example/\u202egnp.exe") is None  # would show as "exe.png"
+    assert safe_url("https://a.example/\u2028x") is None
+    assert safe_url("https://a b.example/") is None
 
 
 def test_bare_guids_are_scoped_by_feed_but_global_ones_are_not() -> None:
