@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -130,7 +130,6 @@ class Config:
     delivery: Delivery
     alerts: Alerts | None = None
     retention: timedelta = timedelta(days=30)  # how long article text is kept
-    extra: dict[str, object] = field(default_factory=dict)
 
     def watchlist(self, name: str) -> Watchlist:
         return next(w for w in self.watchlists if w.name == name)

@@ -136,3 +136,12 @@ def test_hostile_article_text_is_escaped_and_adds_no_header(project: Path) -> No
     hrefs = re.findall(r"<a\b[^>]*\bhref=\"([^\"]*)\"", html)
     assert all(h.startswith(("http://", "https://", "#")) for h in hrefs), hrefs
     assert "&lt;script&gt;" in html
+
+
+@pytest.mark.parametrize("address", ["a@b..c", "you\r\nBcc: x@y.z", "nobody"])
+def test_to_is_checked_like_the_config_file(project: Path, address: str,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    config = str(project / "config" / "digest.toml")
+    assert main(["once", "--config", config, "--quiet", "--to", address]) == 2
+    assert "--to" in capsys.readouterr().err
+    assert maildir_messages(project / "var" / "mail") == []

@@ -22,6 +22,7 @@ from digest.config import (
     resolve_state_dir,
     state_database,
 )
+from digest.config_checks import address_problem
 from digest.delivery import StdoutTransport, transport_for
 from digest.errors import ConfigError
 from digest.pipeline import OnceReport, Runtime, run_once
@@ -77,13 +78,11 @@ def select_digests(config: Config, names: list[str] | None) -> list[DigestSpec]:
 
 
 def check_address(address: str) -> str:
-    from email.utils import parseaddr
-
-    _, addr = parseaddr(address)
-    if (not addr or addr != address.strip() or addr.count("@") != 1
-            or any(c.isspace() or ord(c) < 32 for c in addr)):
-        raise ConfigError(f"not an e-mail address: {address!r}", key="--to")
-    return addr
+    """``--to`` follows the same rules as the addresses in the configuration file."""
+    problem = address_problem(address)
+    if problem:
+        raise ConfigError(f"{address!r} {problem}", key="--to")
+    return address
 
 
 def real_run(config: Config, specs: list[DigestSpec], args: argparse.Namespace,
