@@ -55,7 +55,6 @@ def build_digest(spec: DigestSpec, matches: Sequence[Match], *, period_start: da
 
 def build_alert(matches: Sequence[Match], *, at: datetime, recipients: tuple[str, ...],
                 watchlists: Sequence[str] | None = None, sentences: int = 3,
-                since: datetime | None = None, name: str = ALERT_NAME,
                 summarizer: Summarizer | None = None,
                 clusterer: Clusterer | None = None) -> Digest:
     """An immediate alert: a Digest named "Alert" holding every story of ``matches``.
@@ -67,8 +66,7 @@ def build_alert(matches: Sequence[Match], *, at: datetime, recipients: tuple[str
     sections = _sections(order, matches, max_stories=None, sentences=sentences,
                          alerted=frozenset(), summarizer=summarizer, clusterer=clusterer)
     times = [match.article.time for match in matches if match.article.time is not None]
-    start = since if since is not None else min(times, default=at)
-    return Digest(name=name, period_start=min(start, at), period_end=at,
+    return Digest(name=ALERT_NAME, period_start=min(times, default=at), period_end=at,
                   recipients=recipients, sections=sections)
 
 

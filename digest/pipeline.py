@@ -273,8 +273,7 @@ async def run_once(rt: Runtime, *, digests: Sequence[DigestSpec], since: timedel
     report = await poll(rt, force=True)
     queued = []
     for spec in digests:
-        spec_to = to or spec.to
-        queued.append(build_and_queue(rt, replace(spec, to=spec_to), since=since, to=spec_to))
+        queued.append(build_and_queue(rt, spec, since=since, to=to))
     outcomes = await deliver(rt, force=True)
     prune(rt)
     return OnceReport(report, tuple(queued), tuple(outcomes))
