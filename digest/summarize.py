@@ -9,7 +9,6 @@ Measured against human references on the BBC set by ``benchmarks/summaries.py``.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 from collections import Counter
@@ -26,7 +25,6 @@ def _set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-_OPERATORS = re.compile(r"\b(?:AND|OR|NOT|NEAR(?:/\d+)?)\b|[()]")
 _PLURAL = r"(?:s|es|'s|\u2019s|s'|s\u2019)?"
 _WORD = re.compile(r"[^\W\d_]+(?:['\u2019][^\W\d_]+)?")
 _STOP = _set("""
@@ -156,25 +154,14 @@ def _words(text: str) -> list[str]:
 
 
 def _term_patterns(terms: Sequence[str]) -> list[re.Pattern[str]]:
-    """Patterns for the words of matched terms, as the matcher reports them: plain words,
-    phrases, ``"exact"``, ``prefix*``, ``title:…``, ``/regex/`` or a whole boolean query
-    (its operators are dropped; each remaining phrase counts)."""
+    """Patterns for matched terms as the digest passes them: the words the matcher found
+    (hit texts, literal article text), each also in its plural and possessive forms."""
     patterns = []
     for term in terms:
-        term = term.strip()
-        if len(term) > 2 and term.startswith("/") and term.endswith("/"):
-            with contextlib.suppress(re.error):  # the matcher rejected it already
-                patterns.append(re.compile(term[1:-1], re.IGNORECASE))
-            continue
-        for phrase in _OPERATORS.split(term):
-            words = re.findall(r"[\w*]+", phrase.replace("title:", " "))
-            words = [w for w in words if w.strip("*")]
-            if not words:
-                continue
-            body = r"\W+".join(re.escape(w.rstrip("*")) for w in words)
-            exact = phrase.strip().startswith('"')
-            suffix = r"\w*" if words[-1].endswith("*") else "" if exact else _PLURAL
-            patterns.append(re.compile(rf"(?<!\w){body}{suffix}(?!\w)", re.IGNORECASE))
+        words = re.findall(r"\w+", term)
+        if words:
+            body = r"\W+".join(re.escape(word) for word in words)
+            patterns.append(re.compile(rf"(?<!\w){body}{_PLURAL}(?!\w)", re.IGNORECASE))
     return patterns
 
 

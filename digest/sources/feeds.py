@@ -78,8 +78,8 @@ class FeedPoller:
     ``parse_workers``: 0 parses in threads; N > 0 in N processes; None (default) decides
     per poll: processes (one per CPU, at most 4) for polls of ``POOL_FROM`` feeds or more,
     threads otherwise. The pool starts at the first body to parse, so an all-304 poll never
-    starts it. Measured by ``benchmarks/feeds.py`` on 2 CPUs, 1,000 feeds: 2 processes cold
-    61 s vs threads 84 s; at 100 feeds threads win (process start-up and pickling)."""
+    starts it. Why: on 2 CPUs processes win on large polls, threads on small ones (process
+    start-up and pickling); ``benchmarks/feeds.py`` measures the large case."""
 
     def __init__(self, *, concurrency: int = 50, per_host: int = 6, timeout: float = 30.0,
                  max_bytes: int = 10_000_000, user_agent: str = USER_AGENT,

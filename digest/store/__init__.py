@@ -13,6 +13,11 @@ Tables (created by ordered, named migrations recorded in `migrations`, each in o
                 refused (JSON {address: reply}), sent_at
   feeds         name PK, url, etag, last_modified, body_hash, failures, last_error, last_success,
                 next_try, disabled, items_seen, last_error_at
+  digest_slots  (digest, slot) PK, fire_time, done, message_id: each scheduled run sent once
+  scheduled_digests  digest PK, since: when the daemon first scheduled it (no catch-up before)
+  alert_queue   (article_key, watchlist) PK, queued, sent, message_id: alerts waiting or sent
+  alert_mails   message_id PK, created, matches: for min_interval
+  job_results   job PK, finished, ok, summary: what `digest status` shows of the daemon
 Times are stored as ISO 8601 UTC strings with microseconds, so text order is time order.
 WAL mode, synchronous=FULL: a commit survives a crash (and a power cut); a poll's
 articles use ``transaction(durable=False)``, which a power cut can only make us fetch again.
