@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from digest.models import Field, Hit, Segment
+from digest.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -103,21 +104,11 @@ def _window(text: str, marks: Sequence[tuple[int, int]], width: int) -> tuple[in
 
 
 def _sentence_start(text: str, position: int, *, limit: int) -> int | None:
-    """The start of the sentence containing ``position`` if it begins at or after ``limit``."""
-    index = position
-    while index > max(0, limit):
-        if text[index - 1] == "\n" or (
-            text[index - 1].isspace() and _ends_sentence(text[max(0, index - 3):index - 1])
-        ):
-            return index
-        index -= 1
-    return 0 if index == 0 else None
-
-
-def _ends_sentence(before: str) -> bool:
-    """Whether text ending in ``before`` ends a sentence: ".", "!", "?", maybe a quote."""
-    before = before.rstrip(_CLOSERS)
-    return before.endswith((".", "!", "?"))
+    """The start of the sentence containing ``position`` if it begins at or after ``limit``
+    (the summarizer's splitter: "Mr. Kim" does not end a sentence)."""
+    starts = [sentence.start for sentence in split_sentences(text) if sentence.start <= position]
+    start = starts[-1] if starts else 0
+    return start if start >= max(0, limit) else None
 
 
 def _word_start(text: str, position: int) -> int:

@@ -95,3 +95,12 @@ def test_a_hit_longer_than_the_snippet_is_shown_not_a_crash() -> None:
     hit = Hit("/(word )+/", "body", 0, 300, body[:300])
     segments = snippet_segments(body, (hit,))
     assert any(s.marked and s.text == body[:300] for s in segments)
+
+
+def test_snippet_starts_at_its_sentence_not_after_an_abbreviation() -> None:
+    body = ("Something happened first in a long opening sentence here. Officials said "
+            "Mr. Kim arrived in Moscow on Tuesday for talks. " + "More words follow here. " * 20)
+    start = body.index("Moscow")
+    text = "".join(s.text for s in snippet_segments(body, (Hit("Moscow", "body", start,
+                                                               start + 6, "Moscow"),)))
+    assert text.startswith(f"{ELLIPSIS} Officials said Mr. Kim arrived")
