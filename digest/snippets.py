@@ -18,7 +18,6 @@ log = logging.getLogger(__name__)
 
 ELLIPSIS = "…"
 SNIPPET_WIDTH = 220  # characters of context, before cutting at word boundaries
-_CLOSERS = "”\"’')"
 _SPACES = re.compile(r"\s+")
 
 
