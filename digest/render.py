@@ -197,7 +197,7 @@ def subject_terms(digest: Digest) -> list[str]:
 
 def fit_subject(subject: str, limit: int = SUBJECT_LIMIT) -> str:
     """One clean line of at most ``limit`` characters, cut at a word or list boundary."""
-    subject = clean_line(subject).replace("=?", "=\u200b?")
+    subject = clean_line(subject)  # encoded-word defusing is mail.clean_header's job
     if len(subject) <= limit:
         return subject
     cut = subject[: limit - 1]
