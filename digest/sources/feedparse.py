@@ -63,23 +63,20 @@ class ParsedFeed:
     """What one feed body yielded."""
 
     articles: tuple[Article, ...]
-    title: str | None = None
     warning: str | None = None  # feedparser's complaint about a feed we still used
 
 
 def parse_feed(body: bytes, *, source: str, url: str,
                headers: Mapping[str, str] | None = None) -> ParsedFeed:
     """Parse one feed body fetched from ``url``; raise SourceError if it is not a feed."""
+    # Only the content type goes to feedparser: with a base URL it would join URLs at every
+    # element, which doubles its time; we resolve the few links we keep against ``url``.
     response_headers = {key.lower(): value for key, value in (headers or {}).items()}
-    response_headers.pop("content-encoding", None)  # the body is already decoded
-    # No content-location for feedparser: with a base URL it joins URLs at every element,
-    # which doubles its time; we resolve the few links we keep ourselves.
-    base = safe_url(response_headers.pop("content-location", None)) or url
     parsed = _feedparser(body, response_headers)
-    if parsed.get("bozo") and not parsed.get("entries") and _looks_utf16(body):
+    utf16 = _looks_utf16(body) if parsed.get("bozo") and not parsed.get("entries") else None
+    if utf16:
         # UTF-16 without BOM or declaration: feedparser guesses UTF-8 and finds nothing
-        parsed = _feedparser(body.decode(_looks_utf16(body), "replace").encode(),
-                             response_headers)
+        parsed = _feedparser(body.decode(utf16, "replace").encode(), response_headers)
     entries = parsed.get("entries") or []
     warning = None
     if parsed.get("bozo"):
@@ -88,15 +85,12 @@ def parse_feed(body: bytes, *, source: str, url: str,
             raise SourceError(f"not a feed: {_not_a_feed_reason(body, response_headers, reason)}")
         if not entries:
             raise SourceError(f"malformed feed with no usable entries: {reason}")
-        if entries:
-            warning = reason
+        warning = reason
     articles = tuple(
-        article for article in (_article(entry, source, base) for entry in entries)
+        article for article in (_article(entry, source, url) for entry in entries)
         if article is not None
     )
-    title = parsed.get("feed", {}).get("title")
-    return ParsedFeed(articles=articles, title=one_line(title)[:MAX_TITLE] if title else None,
-                      warning=warning)
+    return ParsedFeed(articles=articles, warning=warning)
 
 
 def _feedparser(body: bytes, headers: dict[str, str]) -> Any:

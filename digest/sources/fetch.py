@@ -54,11 +54,8 @@ class Response:
         return self.status == 304
 
     def parse_headers(self) -> dict[str, str]:
-        """The headers feedparser uses to decode the body and resolve relative links."""
-        headers = {"content-location": self.url}
-        if self.content_type:
-            headers["content-type"] = self.content_type
-        return headers
+        """The header feedparser uses to decode the body: its content type."""
+        return {"content-type": self.content_type} if self.content_type else {}
 
 
 class Fetcher:
