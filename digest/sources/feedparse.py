@@ -175,7 +175,7 @@ def _detail_text(detail: Mapping[str, Any]) -> str:
     if kind.startswith(_HTML_TYPES) or ("<" in value and kind != "text/plain"):
         return html_to_text(value)
     # feedparser leaves entities in some "plain" titles ("&amp;"): decode them once
-    return clean_text(html_to_text(value) if "&" in value else value)
+    return html_to_text(value) if "&" in value else clean_text(value)
 
 
 def _entry_link(entry: Mapping[str, Any], base: str) -> str | None:
