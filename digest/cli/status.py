@@ -10,7 +10,6 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from digest.config import Config, find_config_path, load_config, state_database
-from digest.jobs import digest_trigger, next_fire_time
 from digest.store import Store
 
 
@@ -54,6 +53,8 @@ def show_status(config: Config, store: Store, out: TextIO, *, now: datetime) -> 
                      f"{when(state.last_error_at)}: {state.last_error}; "
                      f"next try {when(state.next_try)}")
         print(line, file=out)
+
+    from digest.jobs import digest_trigger, next_fire_time  # apscheduler: only when asked
 
     print("digests:", file=out)
     known = {d.name: d for d in store.digests()}

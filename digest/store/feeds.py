@@ -15,7 +15,8 @@ class FeedTables(StoreBase):
         return _feed(rows[0]) if rows else FeedState(name=name, url=url)
 
     def save_feed_state(self, state: FeedState) -> None:
-        with self.transaction():
+        # not durable: a power cut could only make the next poll fetch and parse again
+        with self.transaction(durable=False):
             self._exec(
                 f"INSERT OR REPLACE INTO feeds ({_FEED_COLUMNS}) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
