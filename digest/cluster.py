@@ -7,12 +7,17 @@ a candidate is merged when its estimated Jaccard similarity is high, or fairly h
 similar headline. Identical headlines also propose candidates (an edited copy may share
 few shingle bands). Union-find turns pairs into groups. Cost grows linearly with the number
 of texts; nothing compares all pairs.
+
+Sketching is most of the cost, so a ``SketchCache`` lets the poll sketch each matched
+article once, as it is recorded, instead of the digest sketching them all at the end.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+import threading
+from array import array
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +31,10 @@ SKETCH_CHARS = 4000  # a story's opening tells whether two are the same; bounds 
 _EMPTY = 1 << 64
 _MASK = _EMPTY - 1
 _WORD = re.compile(r"\w+")
+# ASCII text splits into the same words as _WORD finds, several times faster: every ASCII
+# character that \w does not match becomes a space
+_ASCII_NON_WORD = str.maketrans({code: " " for code in range(128)
+                                 if not (chr(code).isalnum() or chr(code) == "_")})
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,30 +51,68 @@ class Thresholds:
 class Sketch:
     """A text's MinHash values and its number of distinct shingles."""
 
-    values: tuple[int, ...]
+    values: array[int]  # BINS unsigned 64-bit values: 1 KB, where a tuple takes 5
     size: int
 
 
-def cluster_matches(matches: Sequence[Match], *,
-                    thresholds: Thresholds = Thresholds()) -> list[list[Match]]:
+class SketchCache:
+    """Sketches of article texts by article id, the most recent ``limit`` kept.
+
+    An id always names the same text, so a sketch made while the article was recorded
+    serves every digest built later in this process (a sketch uses the process's salted
+    ``hash``, so it is never stored). Thread-safe: the poll sketches in a worker thread."""
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self.limit = limit
+        self._sketches: OrderedDict[str, Sketch | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def sketch(self, key: str, text: str) -> Sketch | None:
+        """The sketch of ``text``, the article ``key``'s text, made once."""
+        with self._lock:
+            if key in self._sketches:
+                return self._sketches[key]
+        made = sketch(text)
+        with self._lock:
+            self._sketches[key] = made
+            if len(self._sketches) > self.limit:
+                self._sketches.popitem(last=False)
+        return made
+
+    def __len__(self) -> int:
+        return len(self._sketches)
+
+
+def sketch_text(match: Match) -> str:
+    """The text of a match's article that clustering compares."""
+    return match.article.body or match.article.description or ""
+
+
+def cluster_matches(matches: Sequence[Match], *, thresholds: Thresholds = Thresholds(),
+                    cache: SketchCache | None = None) -> list[list[Match]]:
     """Group matches whose articles are the same story; every article appears once.
 
     Groups keep input order (within and between groups). When an article (same id) occurs
-    more than once, its first match stands for it.
+    more than once, its first match stands for it. ``cache`` supplies (and keeps) sketches.
     """
     unique: dict[str, Match] = {}
     for match in matches:
         unique.setdefault(match.article.id, match)
     members = list(unique.values())
-    groups = cluster_texts([(m.article.title, m.article.body or m.article.description or "")
-                            for m in members], thresholds=thresholds)
+    items = [(m.article.title, sketch_text(m)) for m in members]
+    sketches = None
+    if cache is not None:
+        sketches = [cache.sketch(m.article.id, sketch_text(m)) for m in members]
+    groups = cluster_texts(items, thresholds=thresholds, sketches=sketches)
     return [[members[i] for i in group] for group in groups]
 
 
-def cluster_texts(items: Sequence[tuple[str, str]], *,
-                  thresholds: Thresholds = Thresholds()) -> list[list[int]]:
-    """Group (title, body) pairs by near-duplicate text: lists of indices, in input order."""
-    sketches = [sketch(body) for _, body in items]
+def cluster_texts(items: Sequence[tuple[str, str]], *, thresholds: Thresholds = Thresholds(),
+                  sketches: Sequence[Sketch | None] | None = None) -> list[list[int]]:
+    """Group (title, body) pairs by near-duplicate text: lists of indices, in input order.
+    ``sketches``, when given, are the bodies' sketches, in the same order."""
+    if sketches is None:
+        sketches = [sketch(body) for _, body in items]
     titles = [frozenset(_WORD.findall(title.casefold())) for title, _ in items]
     parent = list(range(len(items)))
 
@@ -81,13 +128,13 @@ def cluster_texts(items: Sequence[tuple[str, str]], *,
                                             thresholds):
             parent[max(root_i, root_j)] = min(root_i, root_j)
 
-    buckets: dict[tuple[int, ...], list[int]] = defaultdict(list)
+    buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
     for i, signature in enumerate(sketches):
         if signature is None:
             continue
+        raw = signature.values.tobytes()
         for band in range(0, BINS, ROWS):
-            key = (band, *signature.values[band:band + ROWS])
-            bucket = buckets[key]
+            bucket = buckets[band, raw[8 * band:8 * (band + ROWS)]]
             for j in bucket[:BUCKET_LIMIT]:
                 consider(i, j)
             bucket.append(i)
@@ -106,7 +153,7 @@ def cluster_texts(items: Sequence[tuple[str, str]], *,
 
 def sketch(text: str) -> Sketch | None:
     """The MinHash sketch of ``text``'s word shingles (None for texts with no words)."""
-    words = _WORD.findall(text[:SKETCH_CHARS].casefold())
+    words = _words(text[:SKETCH_CHARS])
     if not words:
         return None
     # Python's own hash is salted per process, which is fine: sketches never outlive the
@@ -124,6 +171,12 @@ def sketch(text: str) -> Sketch | None:
     return Sketch(_densify(bins), len(shingles))
 
 
+def _words(text: str) -> list[str]:
+    if text.isascii():
+        return text.lower().translate(_ASCII_NON_WORD).split()
+    return _WORD.findall(text.casefold())
+
+
 def similarity(a: Sketch, b: Sketch) -> float:
     """Estimated Jaccard similarity of the two texts' shingle sets."""
     return sum(x == y for x, y in zip(a.values, b.values, strict=True)) / BINS
@@ -136,18 +189,18 @@ def containment(a: Sketch, b: Sketch) -> float:
     return min(1.0, common / min(a.size, b.size))
 
 
-def _densify(bins: list[int]) -> tuple[int, ...]:
-    """Fill empty bins from the next non-empty one to the right (rotation densification)."""
-    if all(value == _EMPTY for value in bins):
-        return tuple(bins)
+def _densify(bins: list[int]) -> array[int]:
+    """Fill empty bins from the next non-empty one to the right (rotation densification);
+    ``sketch`` calls it with at least one bin filled."""
     filled = list(bins)
     for slot in range(BINS):
         distance = 0
         while bins[(slot + distance) % BINS] == _EMPTY:
             distance += 1
         if distance:
-            filled[slot] = bins[(slot + distance) % BINS] + distance * 0x9E3779B97F4A7C15
-    return tuple(filled)
+            filled[slot] = (bins[(slot + distance) % BINS]
+                            + distance * 0x9E3779B97F4A7C15) & _MASK
+    return array("Q", filled)
 
 
 def _same_story(a: Sketch | None, b: Sketch | None,

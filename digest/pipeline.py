@@ -12,8 +12,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 from digest.builder import build_digest
+from digest.cluster import SketchCache, cluster_matches, sketch_text
 from digest.config import Config, DigestSpec, FeedSource, FolderSource
 from digest.delivery import Outcome, Transport, flush_outbox
 from digest.mail import build_message, make_message_id
@@ -92,6 +94,9 @@ class Runtime:
     # called with each batch of new matches inside the transaction that records them (the
     # daemon queues alerts there, so a crash cannot record a match but lose its alert)
     on_new_matches: Callable[[Sequence[Match]], None] | None = None
+    # matched articles are sketched for clustering as they are recorded, not all at once
+    # when the digest is built
+    sketches: SketchCache = field(default_factory=SketchCache)
     _poll_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @classmethod
@@ -136,7 +141,8 @@ async def _record(rt: Runtime, articles: Sequence[Article], now: datetime,
     feed's new state) in one transaction: a crash in between must not leave an article
     seen but never matched, nor a feed's validators saved for articles never recorded."""
     candidates = [replace(article, first_seen=now) for article in rt.store.unseen(articles)]
-    matches = await asyncio.to_thread(_match_all, rt.matcher, candidates) if candidates else []
+    matches = (await asyncio.to_thread(_match_all, rt.matcher, candidates, rt.sketches)
+               if candidates else [])
     with rt.store.transaction(durable=False):  # a power cut can only make us refetch
         new = rt.store.record_articles(candidates, matches, now) if candidates else []
         ids = {article.id for article in new}
@@ -188,8 +194,13 @@ async def _poll_feeds(rt: Runtime, feeds: Sequence[FeedSource], now: datetime, *
     return reports, sum((found for _, found in fresh.values()), Counter())
 
 
-def _match_all(matcher: Matcher, articles: Sequence[Article]) -> list[Match]:
-    return [match for article in articles for match in matcher.match(article)]
+def _match_all(matcher: Matcher, articles: Sequence[Article],
+               sketches: SketchCache) -> list[Match]:
+    """The articles' matches; each matched article is sketched for clustering too."""
+    matches = [match for article in articles for match in matcher.match(article)]
+    for match in matches:
+        sketches.sketch(match.article.id, sketch_text(match))
+    return matches
 
 
 # ── build and queue ────────────────────────────────────────────────────────────────
@@ -217,7 +228,8 @@ def build_and_queue(rt: Runtime, spec: DigestSpec, *, since: timedelta | None = 
         alerted = frozenset(store.alerted_keys(m.article.id for m in matches))
         digest = build_digest(spec, matches, period_start=start, period_end=now,
                               recipients=recipients, problems=source_problems(rt, start),
-                              alerted=alerted)
+                              alerted=alerted,
+                              clusterer=partial(cluster_matches, cache=rt.sketches))
         message = None
         if not digest.is_empty or spec.send_empty:
             message = render_message(rt, digest, key=f"{spec.name}|{start.isoformat()}|"

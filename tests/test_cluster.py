@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.cluster import cluster_matches, cluster_texts
+from digest.cluster import SketchCache, cluster_matches, cluster_texts
 from digest.models import Article, Match, content_hash
 
 from .conftest import CORPUS
@@ -106,3 +106,25 @@ def test_cluster_matches_groups_sources_and_counts_an_article_once() -> None:
     groups = cluster_matches([first, unrelated, again, other_feed])
     assert groups == [[first, other_feed], [unrelated]]
     assert cluster_matches([]) == []
+
+
+def test_a_sketch_cache_sketches_each_article_once_and_keeps_the_latest() -> None:
+    body = story(seed=3)
+    first = make_match("bbc", "Kim visits Russia", body)
+    other_feed = make_match("reuters", "Kim visits Russia", body.replace("talks", "meetings", 1))
+    unrelated = make_match("ap", "Rail strike called off", story(seed=4))
+    matches = [first, unrelated, other_feed]
+    cache = SketchCache()
+    assert cluster_matches(matches, cache=cache) == cluster_matches(matches)
+    assert len(cache) == 3
+    assert cluster_matches(matches, cache=cache) == [[first, other_feed], [unrelated]]
+    assert len(cache) == 3  # nothing sketched twice
+
+    # the cache is trusted by article id: a sketch made earlier is what clustering uses
+    primed = SketchCache()
+    primed.sketch(first.article.id, story(seed=4))
+    assert cluster_matches(matches, cache=primed) == [[first, unrelated], [other_feed]]
+
+    small = SketchCache(limit=2)
+    cluster_matches(matches, cache=small)
+    assert len(small) == 2

@@ -43,6 +43,7 @@ async def test_article_text_is_dropped_after_retention_but_never_before_its_dige
     with Store.open(tmp_path / "state.sqlite") as store:
         rt = Runtime.create(config, store, MaildirTransport(tmp_path / "mail"), clock)
         await run_once(rt, digests=[])  # recorded and matched, no digest built yet
+        assert len(rt.sketches) == 1  # the match is sketched for clustering as it is recorded
         clock.now = T0 + timedelta(days=5)
         await run_once(rt, digests=[])
         # older than the retention, but the weekly digest has not had it: text kept
