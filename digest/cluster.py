@@ -15,7 +15,6 @@ article once, as it is recorded, instead of the digest sketching them all at the
 from __future__ import annotations
 
 import re
-import threading
 from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
@@ -60,23 +59,19 @@ class SketchCache:
 
     An id always names the same text, so a sketch made while the article was recorded
     serves every digest built later in this process (a sketch uses the process's salted
-    ``hash``, so it is never stored). Thread-safe: the poll sketches in a worker thread."""
+    ``hash``, so it is never stored)."""
 
     def __init__(self, limit: int = 20_000) -> None:
         self.limit = limit
         self._sketches: OrderedDict[str, Sketch | None] = OrderedDict()
-        self._lock = threading.Lock()
 
     def sketch(self, key: str, text: str) -> Sketch | None:
         """The sketch of ``text``, the article ``key``'s text, made once."""
-        with self._lock:
-            if key in self._sketches:
-                return self._sketches[key]
-        made = sketch(text)
-        with self._lock:
-            self._sketches[key] = made
-            if len(self._sketches) > self.limit:
-                self._sketches.popitem(last=False)
+        if key in self._sketches:
+            return self._sketches[key]
+        made = self._sketches[key] = sketch(text)
+        if len(self._sketches) > self.limit:
+            self._sketches.popitem(last=False)
         return made
 
     def __len__(self) -> int:

@@ -27,6 +27,8 @@ from digest.store import FeedState, Store
 
 log = logging.getLogger(__name__)
 
+MATCH_CHUNK = 50  # articles matched between two yields to the event loop
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -141,8 +143,7 @@ async def _record(rt: Runtime, articles: Sequence[Article], now: datetime,
     feed's new state) in one transaction: a crash in between must not leave an article
     seen but never matched, nor a feed's validators saved for articles never recorded."""
     candidates = [replace(article, first_seen=now) for article in rt.store.unseen(articles)]
-    matches = (await asyncio.to_thread(_match_all, rt.matcher, candidates, rt.sketches)
-               if candidates else [])
+    matches = await _match_all(rt.matcher, candidates, rt.sketches)
     with rt.store.transaction(durable=False):  # a power cut can only make us refetch
         new = rt.store.record_articles(candidates, matches, now) if candidates else []
         ids = {article.id for article in new}
@@ -194,12 +195,23 @@ async def _poll_feeds(rt: Runtime, feeds: Sequence[FeedSource], now: datetime, *
     return reports, sum((found for _, found in fresh.values()), Counter())
 
 
-def _match_all(matcher: Matcher, articles: Sequence[Article],
-               sketches: SketchCache) -> list[Match]:
-    """The articles' matches; each matched article is sketched for clustering too."""
-    matches = [match for article in articles for match in matcher.match(article)]
-    for match in matches:
-        sketches.sketch(match.article.id, sketch_text(match))
+async def _match_all(matcher: Matcher, articles: Sequence[Article],
+                     sketches: SketchCache) -> list[Match]:
+    """The articles' matches; each matched article is sketched for clustering too.
+
+    This runs on the event loop's thread, ``MATCH_CHUNK`` articles between two yields to
+    the loop: in a worker thread it would contend with the loop for the GIL (each socket
+    send or SQLite call then waits for it, which measured slower overall), and a large batch
+    must still not hold up the loop (fetches, alerts, signals, the watchdog)."""
+    matches: list[Match] = []
+    for start in range(0, len(articles), MATCH_CHUNK):
+        if start:
+            await asyncio.sleep(0)
+        for article in articles[start:start + MATCH_CHUNK]:
+            found = matcher.match(article)
+            for match in found:
+                sketches.sketch(match.article.id, sketch_text(match))
+            matches.extend(found)
     return matches
 
 
