@@ -19,7 +19,6 @@ from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zlib import crc32
 
 from digest.models import Match
 
@@ -59,7 +58,8 @@ class SketchCache:
     """Sketches of article texts by article id, the most recent ``limit`` kept.
 
     An id always names the same text, so a sketch made while the article was recorded
-    (often by a parse worker) serves every digest built later in this process."""
+    serves every digest built later in this process (a sketch uses the process's salted
+    ``hash``, so it is never stored)."""
 
     def __init__(self, limit: int = 20_000) -> None:
         self.limit = limit
@@ -69,15 +69,10 @@ class SketchCache:
         """The sketch of ``text``, the article ``key``'s text, made once."""
         if key in self._sketches:
             return self._sketches[key]
-        made = sketch(text)
-        self.put(key, made)
-        return made
-
-    def put(self, key: str, made: Sketch | None) -> None:
-        """Keep a sketch made elsewhere (``sketch`` of the article ``key``'s text)."""
-        self._sketches[key] = made
+        made = self._sketches[key] = sketch(text)
         if len(self._sketches) > self.limit:
             self._sketches.popitem(last=False)
+        return made
 
     def __len__(self) -> int:
         return len(self._sketches)
@@ -156,25 +151,19 @@ def sketch(text: str) -> Sketch | None:
     words = _words(text[:SKETCH_CHARS])
     if not words:
         return None
-    # The same in every process, so parse workers can make sketches the main process
-    # compares: words become CRC-32 ids (the str hash is salted per process), and a tuple
-    # of ints hashes the same everywhere. Several times faster than a digest per shingle.
-    ids = list(map(crc32, map(_utf8, words)))
-    if len(ids) >= SHINGLE:
-        grams = zip(*(ids[k:] for k in range(SHINGLE)), strict=False)
+    # Python's own hash is salted per process, which is fine: sketches never outlive the
+    # clustering call that made them, and it is several times faster than a digest.
+    if len(words) >= SHINGLE:
+        grams = zip(*(words[k:] for k in range(SHINGLE)), strict=False)
         shingles = {hash(gram) & _MASK for gram in grams}
     else:
-        shingles = {hash(tuple(ids)) & _MASK}
+        shingles = {hash(tuple(words)) & _MASK}
     bins = [_EMPTY] * BINS
     for value in shingles:
         slot = value % BINS
         if value < bins[slot]:
             bins[slot] = value
     return Sketch(_densify(bins), len(shingles))
-
-
-def _utf8(word: str) -> bytes:
-    return word.encode("utf-8", "surrogatepass")
 
 
 def _words(text: str) -> list[str]:

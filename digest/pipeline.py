@@ -14,7 +14,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from functools import partial
 
-from digest.analyze import Analysis, Analyzer
 from digest.builder import build_digest
 from digest.cluster import SketchCache, cluster_matches, sketch_text
 from digest.config import Config, DigestSpec, FeedSource, FolderSource
@@ -102,11 +101,6 @@ class Runtime:
     sketches: SketchCache = field(default_factory=SketchCache)
     _poll_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
-    @property
-    def analyzer(self) -> Analyzer:
-        """Matching (and sketching) as parse workers run it, with this runtime's matcher."""
-        return Analyzer(self.config.watchlists, self.matcher)
-
     @classmethod
     def create(cls, config: Config, store: Store, transport: Transport,
                clock: Callable[[], datetime] = utcnow) -> Runtime:
@@ -144,17 +138,12 @@ async def poll(rt: Runtime, *, folders: Sequence[FolderSource] | None = None,
 
 
 async def _record(rt: Runtime, articles: Sequence[Article], now: datetime,
-                  feed_state: FeedState | None = None,
-                  analysis: Analysis | None = None) -> tuple[int, Counter[str]]:
+                  feed_state: FeedState | None = None) -> tuple[int, Counter[str]]:
     """Match the articles not seen before, then record them with their matches (and the
     feed's new state) in one transaction: a crash in between must not leave an article
-    seen but never matched, nor a feed's validators saved for articles never recorded.
-    ``analysis``: the articles' matches and sketches, already made by a parse worker."""
+    seen but never matched, nor a feed's validators saved for articles never recorded."""
     candidates = [replace(article, first_seen=now) for article in rt.store.unseen(articles)]
-    if analysis is None:
-        matches = await _match_all(rt.matcher, candidates, rt.sketches)
-    else:
-        matches = _adopt(analysis, candidates, rt.sketches)
+    matches = await _match_all(rt.matcher, candidates, rt.sketches)
     with rt.store.transaction(durable=False):  # a power cut can only make us refetch
         new = rt.store.record_articles(candidates, matches, now) if candidates else []
         ids = {article.id for article in new}
@@ -193,10 +182,9 @@ async def _poll_feeds(rt: Runtime, feeds: Sequence[FeedSource], now: datetime, *
             rt.progress(result.feed.name, done, len(feeds))
 
     async def record(result: FeedResult, state: FeedState) -> None:
-        analysis = result.analysis if isinstance(result.analysis, Analysis) else None
-        fresh[result.feed.name] = await _record(rt, result.articles, now, state, analysis)
+        fresh[result.feed.name] = await _record(rt, result.articles, now, state)
 
-    async with FeedPoller(analyzer=rt.analyzer) as poller:
+    async with FeedPoller() as poller:
         results = await poller.poll(feeds, rt.store, now, force=force, progress=on_result,
                                     record=record)
     for result in results:
@@ -205,19 +193,6 @@ async def _poll_feeds(rt: Runtime, feeds: Sequence[FeedSource], now: datetime, *
         reports.append(SourceReport(result.feed.name, "feed", result.entries,
                                     added, status, result.error))
     return reports, sum((found for _, found in fresh.values()), Counter())
-
-
-def _adopt(analysis: Analysis, candidates: Sequence[Article],
-           sketches: SketchCache) -> list[Match]:
-    """The analysis's matches of the candidates, on the candidates themselves (first_seen
-    set); their sketches go into the cache."""
-    by_id = {article.id: article for article in candidates}
-    matches = [replace(match, article=by_id[match.article.id]) for match in analysis.matches
-               if match.article.id in by_id]
-    for match in matches:
-        if match.article.id in analysis.sketches:
-            sketches.put(match.article.id, analysis.sketches[match.article.id])
-    return matches
 
 
 async def _match_all(matcher: Matcher, articles: Sequence[Article],

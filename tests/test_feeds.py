@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.analyze import Analysis, Analyzer
-from digest.config import FeedSource, Watchlist
+from digest.config import FeedSource
 from digest.sources.feeds import FeedPoller, FeedResult, backoff
 from digest.store import Store
 from tests.conftest import CORPUS
@@ -273,23 +272,3 @@ async def test_parsing_in_worker_processes_gives_the_same_articles(store: Store)
         in_thread = (await threaded.poll([FeedSource("NPR2", feed.url)], store, NOW))[0]
     assert in_process.status == "new" and len(in_process.articles) == 15
     assert [a.title for a in in_process.articles] == [a.title for a in in_thread.articles]
-
-
-async def test_the_analyzer_runs_where_feeds_are_parsed_and_agrees_across_processes(
-        store: Store) -> None:
-    body = (REAL / "npr-1.xml").read_bytes()
-    analyzer = Analyzer([Watchlist("Common", terms=("the",))])
-    async with FeedServer({"/npr": Route.feed(body)}) as server, \
-            FeedPoller(parse_workers=1, analyzer=analyzer) as pooled, \
-            FeedPoller(parse_workers=0, analyzer=analyzer) as threaded:
-        feed = FeedSource("NPR", server.url("/npr"))
-        in_process = (await pooled.poll([feed], store, NOW))[0]
-        in_thread = (await threaded.poll([FeedSource("NPR2", feed.url)], store, NOW))[0]
-    worker, local = in_process.analysis, in_thread.analysis
-    assert isinstance(worker, Analysis) and isinstance(local, Analysis)
-    assert len(worker.matches) > 5
-    assert [(m.article.title, m.score) for m in worker.matches] == \
-        [(m.article.title, m.score) for m in local.matches]
-    # sketches made in the worker process compare with those made here
-    assert [worker.sketches[m.article.id] for m in worker.matches] == \
-        [local.sketches[m.article.id] for m in local.matches]

@@ -5,8 +5,7 @@ For each feed, ``FeedPoller.poll``:
 1. skips it when it is disabled (410) or waiting (backoff, ``Retry-After``);
 2. fetches it conditionally (ETag / Last-Modified) through the ``Fetcher``;
 3. stops on 304, or on a 200 whose body hashes like the last one;
-4. otherwise parses it off the event loop (threads, or worker processes) into Articles,
-   and there also runs the ``analyzer``, if given (matching: ``digest.analyze``);
+4. otherwise parses it off the event loop (threads, or worker processes) into Articles;
 5. records the outcome in the feed's ``FeedState``: validators, body hash, failures with
    exponential backoff, the new URL after permanent redirects, 410 as disabled.
 
@@ -23,7 +22,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -65,7 +64,6 @@ class FeedResult:
     status: Status  # new | not-modified | unchanged (same body hash) | skipped | error
     error: str | None = None  # error: what failed; skipped: why it was not fetched
     recorded: int = 0  # entries handed to ``poll``'s ``record`` (then ``articles`` is empty)
-    analysis: object = None  # what the poller's analyzer made of ``articles``
 
     @property
     def entries(self) -> int:
@@ -86,11 +84,9 @@ class FeedPoller:
     def __init__(self, *, concurrency: int = 50, per_host: int = 6, timeout: float = 30.0,
                  max_bytes: int = 10_000_000, user_agent: str = USER_AGENT,
                  read_timeout: float | None = None,
-                 parse_workers: int | None = None,
-                 analyzer: Callable[[tuple[Article, ...]], object] | None = None) -> None:
+                 parse_workers: int | None = None) -> None:
         self.concurrency = concurrency
         self.parse_workers = parse_workers
-        self.analyzer = analyzer  # picklable; runs on each feed's articles where it is parsed
         self._fetcher = Fetcher(concurrency=concurrency, per_host=per_host, timeout=timeout,
                                 read_timeout=read_timeout, max_bytes=max_bytes,
                                 user_agent=user_agent)
@@ -140,8 +136,7 @@ class FeedPoller:
                 if record is not None and result.articles:
                     await record(result, new_state)
                     # recorded: don't hold every entry of every feed until the poll ends
-                    result = replace(result, articles=(), recorded=len(result.articles),
-                                     analysis=None)
+                    result = replace(result, articles=(), recorded=len(result.articles))
                 elif new_state != state:
                     store.save_feed_state(new_state)
             if progress is not None:
@@ -177,7 +172,7 @@ class FeedPoller:
         if body_hash == state.body_hash:
             return FeedResult(feed, (), "unchanged"), succeeded(state, response, now)
         try:
-            parsed, analysis = await self._parse(feed, response)
+            parsed = await self._parse(feed, response)
         except SourceError as exc:
             log.info("feed %r: %s", feed.name, exc)
             return FeedResult(feed, (), "error", str(exc)), failed(state, exc, now)
@@ -185,44 +180,23 @@ class FeedPoller:
             log.warning("feed %r is malformed but usable (%s)", feed.name, parsed.warning)
         state = replace(succeeded(state, response, now), body_hash=body_hash,
                         items_seen=len(parsed.articles))
-        return FeedResult(feed, parsed.articles, "new", analysis=analysis), state
+        return FeedResult(feed, parsed.articles, "new"), state
 
-    async def _parse(self, feed: FeedSource, response: Response) -> tuple[ParsedFeed, object]:
-        headers = response.parse_headers()
+    async def _parse(self, feed: FeedSource, response: Response) -> ParsedFeed:
+        job = partial(parse_feed, response.body, source=feed.name, url=response.url,
+                      headers=response.parse_headers())
         try:
             if self._processes == 0:
-                return await asyncio.to_thread(_parse_and_analyze, response.body, feed.name,
-                                               response.url, headers, self.analyzer)
+                return await asyncio.to_thread(job)
             if self._pool is None:
-                # each worker gets the analyzer once, not with every body
                 self._pool = ProcessPoolExecutor(self._processes,
-                                                 mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_set_worker_analyzer,
-                                                 initargs=(self.analyzer,))
-            job = partial(_parse_and_analyze, response.body, feed.name, response.url, headers)
+                                                 mp_context=multiprocessing.get_context("spawn"))
             return await asyncio.get_running_loop().run_in_executor(self._pool, job)
         except SourceError:
             raise
         except Exception as exc:  # feedparser bugs on hostile input must stay this feed's
             log.warning("feed %r: parser crashed", feed.name, exc_info=True)
             raise SourceError(f"could not parse the feed ({type(exc).__name__}: {exc})") from exc
-
-
-_worker_analyzer: Callable[[tuple[Article, ...]], object] | None = None  # in a worker process
-
-
-def _set_worker_analyzer(analyzer: Callable[[tuple[Article, ...]], object] | None) -> None:
-    global _worker_analyzer
-    _worker_analyzer = analyzer
-
-
-def _parse_and_analyze(body: bytes, source: str, url: str, headers: Mapping[str, str],
-                       analyzer: Callable[[tuple[Article, ...]], object] | None = None,
-                       ) -> tuple[ParsedFeed, object]:
-    """Parse a body, then analyze its articles (with ``analyzer``, else the worker's)."""
-    parsed = parse_feed(body, source=source, url=url, headers=headers)
-    analyze = analyzer or _worker_analyzer
-    return parsed, analyze(parsed.articles) if analyze is not None and parsed.articles else None
 
 
 def skip_reason(state: FeedState, now: datetime, force: bool) -> str | None:
