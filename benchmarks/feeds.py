@@ -15,7 +15,10 @@ each scenario in a fresh subprocess (so peak RSS is its own):
                  Maildir) on an empty state: every item is new
   warm once      `digest once` again on that state: every feed answers 304
 
-Prints one table: wall time, CPU time (including worker processes) and peak RSS.
+Runs every scenario in each of ``--rounds`` rounds (default 3) and prints one table of
+medians: wall time, CPU time (including worker processes) and peak RSS; then each target
+ratio as the median of the rounds' ratios (a round's runs are minutes apart, so a machine
+whose speed drifts affects a floor and the run compared with it alike).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -244,6 +248,8 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=30)
     parser.add_argument("--latency", type=float, default=50.0, help="ms per request")
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of all scenarios; the table shows medians")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--scenario", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -264,39 +270,59 @@ def main() -> None:
         assert server.stdout is not None
         args.port = int(server.stdout.readline())
         with tempfile.TemporaryDirectory() as tmp:
-            state = Path(tmp) / "state"
-            rows = [
-                ("fetch floor (aiohttp, no parsing)", child(args, "fetch")),
-                ("parse floor (feedparser, 1 process)", child(args, "parse")),
-                ("cold poll (no matching)", child(args, "poll", store=Path(tmp) / "p.sqlite")),
-                ("cold digest once (all new)", child(args, "cold", store=state)),
-                ("warm digest once (all 304)", child(args, "warm", store=state)),
-            ]
+            rounds = [one_round(args, Path(tmp), index) for index in range(args.rounds)]
     finally:
         server.terminate()
         server.wait()
-    report(args, rows)
+    report(args, rounds)
 
 
-def report(args: argparse.Namespace, rows: list[tuple[str, dict[str, object]]]) -> None:
+SCENARIOS = (
+    ("fetch floor (aiohttp, no parsing)", "fetch"),
+    ("parse floor (feedparser, 1 process)", "parse"),
+    ("cold poll (no matching)", "poll"),
+    ("cold digest once (all new)", "cold"),
+    ("warm digest once (all 304)", "warm"),
+)
+
+
+def one_round(args: argparse.Namespace, tmp: Path, index: int) -> dict[str, dict[str, object]]:
+    """Every scenario once, floors first: a round's ratios compare runs made minutes apart,
+    which matters on a machine whose speed drifts."""
+    state = tmp / f"state-{index}"
+    extra: dict[str, dict[str, object]] = {
+        "poll": {"store": tmp / f"poll-{index}.sqlite"}, "cold": {"store": state},
+        "warm": {"store": state}}
+    return {name: child(args, scenario, **extra.get(scenario, {}))
+            for name, scenario in SCENARIOS}
+
+
+def report(args: argparse.Namespace, rounds: list[dict[str, dict[str, object]]]) -> None:
     print(f"\n{args.feeds} feeds × {args.items} items, {args.latency:g} ms latency, "
           f"concurrency {args.concurrency}, {os.cpu_count()} CPUs, "
-          f"Python {sys.version.split()[0]}\n")
+          f"Python {sys.version.split()[0]}; median of {len(rounds)} round(s)\n")
     print(f"| {'scenario':<38} | {'wall s':>7} | {'CPU s':>7} | {'peak RSS MB':>11} | note")
     print(f"|{'-' * 40}|{'-' * 9}|{'-' * 9}|{'-' * 13}|------")
-    for name, row in rows:
-        rss = f"{row['rss']:.0f}"
-        if float(row["workers_rss"]) > 1:  # type: ignore[arg-type]
-            rss += f" +{row['workers_rss']:.0f} in parse workers"
-        print(f"| {name:<38} | {row['wall']:>7.2f} | {row['cpu']:>7.2f} | {rss:>11} | "
-              f"{row['note']}")
-    walls = {name: float(row["wall"]) for name, row in rows}  # type: ignore[arg-type]
-    fetch, parse = walls[rows[0][0]], walls[rows[1][0]]
-    floor = max(fetch, parse)
+    for name, _ in SCENARIOS:
+        runs = [r[name] for r in rounds]
+        wall = statistics.median(float(run["wall"]) for run in runs)  # type: ignore[arg-type]
+        cpu = statistics.median(float(run["cpu"]) for run in runs)  # type: ignore[arg-type]
+        rss = f"{max(float(run['rss']) for run in runs):.0f}"  # type: ignore[arg-type]
+        workers = max(float(run["workers_rss"]) for run in runs)  # type: ignore[arg-type]
+        if workers > 1:
+            rss += f" +{workers:.0f} in parse workers"
+        print(f"| {name:<38} | {wall:>7.2f} | {cpu:>7.2f} | {rss:>11} | {runs[0]['note']}")
     print()
-    for name in (rows[2][0], rows[3][0]):
-        print(f"{name}: {walls[name] / floor:.2f}× the larger floor (target ≤ 1.5×)")
-    print(f"{rows[4][0]}: {walls[rows[4][0]] / fetch:.2f}× the fetch floor (target ≤ 1.5×)")
+    (fetch, _), (parse, _), (poll, _), (cold, _), (warm, _) = SCENARIOS
+    for name, floors in ((poll, (fetch, parse)), (cold, (fetch, parse)), (warm, (fetch,))):
+        ratios = [float(r[name]["wall"])  # type: ignore[arg-type]
+                  / max(float(r[floor]["wall"]) for floor in floors)  # type: ignore[arg-type]
+                  for r in rounds]
+        each = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+        which = "the fetch floor" if floors == (fetch,) else "the larger floor"
+        print(f"{name}: {statistics.median(ratios):.2f}× {which} (target ≤ 1.5×; "
+              f"rounds: {each})")
+
 
 if __name__ == "__main__":
     main()
