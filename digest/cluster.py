@@ -151,8 +151,8 @@ def sketch(text: str) -> Sketch | None:
     words = _words(text[:SKETCH_CHARS])
     if not words:
         return None
-    # Python's own hash is salted per process, which is fine: sketches never outlive the
-    # clustering call that made them, and it is several times faster than a digest.
+    # Python's own hash is salted per process, which is fine: sketches never leave the
+    # process that made them (SketchCache), and it is several times faster than a digest.
     if len(words) >= SHINGLE:
         grams = zip(*(words[k:] for k in range(SHINGLE)), strict=False)
         shingles = {hash(gram) & _MASK for gram in grams}
