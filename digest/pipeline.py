@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -27,7 +28,7 @@ from digest.store import FeedState, Store
 
 log = logging.getLogger(__name__)
 
-MATCH_CHUNK = 50  # articles matched between two yields to the event loop
+MATCH_SLICE = 0.02  # seconds of matching between two yields to the event loop
 
 
 def utcnow() -> datetime:
@@ -199,19 +200,21 @@ async def _match_all(matcher: Matcher, articles: Sequence[Article],
                      sketches: SketchCache) -> list[Match]:
     """The articles' matches; each matched article is sketched for clustering too.
 
-    This runs on the event loop's thread, ``MATCH_CHUNK`` articles between two yields to
-    the loop: in a worker thread it would contend with the loop for the GIL (each socket
-    send or SQLite call then waits for it, which measured slower overall), and a large batch
-    must still not hold up the loop (fetches, alerts, signals, the watchdog)."""
+    This runs on the event loop's thread, yielding to the loop every ``MATCH_SLICE``: in a
+    worker thread it would contend with the loop for the GIL (each socket send or SQLite
+    call then waits for it, which measured slower overall), and a large batch must still
+    not hold up the loop (fetches, alerts, signals, the watchdog). One article holds it
+    at most about two ``REGEX_SECONDS`` (a slow user regex on its title and body)."""
     matches: list[Match] = []
-    for start in range(0, len(articles), MATCH_CHUNK):
-        if start:
+    until = time.monotonic() + MATCH_SLICE
+    for article in articles:
+        if time.monotonic() >= until:
             await asyncio.sleep(0)
-        for article in articles[start:start + MATCH_CHUNK]:
-            found = matcher.match(article)
-            for match in found:
-                sketches.sketch(match.article.id, sketch_text(match))
-            matches.extend(found)
+            until = time.monotonic() + MATCH_SLICE
+        found = matcher.match(article)
+        for match in found:
+            sketches.sketch(match.article.id, sketch_text(match))
+        matches.extend(found)
     return matches
 
 

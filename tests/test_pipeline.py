@@ -1,13 +1,19 @@
-"""The shared pipeline with an injected clock: retention of article text."""
+"""The shared pipeline: retention of article text (injected clock), matching on the loop."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
-from digest.config import load_config
+from digest import pipeline
+from digest.cluster import SketchCache
+from digest.config import Watchlist, load_config
 from digest.delivery import MaildirTransport
+from digest.matcher import Matcher
+from digest.models import Article
 from digest.pipeline import Runtime, run_once
 from digest.store import Store
 from tests.conftest import REPO
@@ -58,3 +64,29 @@ async def test_article_text_is_dropped_after_retention_but_never_before_its_dige
         clock.now = T0 + timedelta(days=7)
         report = await run_once(rt, digests=list(config.digests))
         assert report.poll.new == 0  # its id stays: the file is not news again
+
+
+async def test_matching_a_large_batch_lets_the_event_loop_run(monkeypatch: Any) -> None:
+    """The daemon's loop keeps serving (alerts, signals, the watchdog) while a big poll is
+    matched on it."""
+    monkeypatch.setattr(pipeline, "MATCH_SLICE", 0.0)  # yield after every article
+    matcher = Matcher([Watchlist("Korea", terms=("Kim Jong Un",))])
+    articles = [Article(source="news", id=str(i), title=f"Kim Jong Un visit {i}", body="Talks.")
+                for i in range(100)]
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    before = ticks
+    sketches = SketchCache()
+    matches = await pipeline._match_all(matcher, articles, sketches)
+    during = ticks - before
+    task.cancel()
+    assert len(matches) == 100 and len(sketches) == 100
+    assert during >= 90
