@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -182,20 +183,36 @@ def state_database(config: Config | None) -> Path:
 
 
 def smtp_password(smtp: Smtp) -> str | None:
-    """The SMTP password: the systemd credential ``smtp-password``, else ``password_file``,
-    else the variable named by ``password_env``, else None. Never logged, never printed."""
+    """The SMTP password (see ``smtp_password_source``), or None. Never logged or printed."""
+    source = smtp_password_source(smtp)
+    return source[1]() if source is not None else None
+
+
+def smtp_password_source(smtp: Smtp) -> tuple[str, Callable[[], str]] | None:
+    """Where the SMTP password comes from, as (description, read): the systemd credential
+    ``smtp-password``, else ``password_file``, else the variable named by
+    ``password_env``; None when there is none. ``read`` raises ConfigError naming the key."""
     credentials = os.environ.get("CREDENTIALS_DIRECTORY")
     if credentials and (Path(credentials) / "smtp-password").is_file():
-        return _read_secret(Path(credentials) / "smtp-password", "$CREDENTIALS_DIRECTORY")
-    if smtp.password_file is not None:
-        return _read_secret(smtp.password_file, "delivery.smtp.password_file")
-    if smtp.password_env is not None:
-        value = os.environ.get(smtp.password_env)
-        if value is None:
-            raise ConfigError(f"environment variable {smtp.password_env} is not set",
-                              key="delivery.smtp.password_env")
-        return value
+        credential = Path(credentials) / "smtp-password"
+        return ("systemd credential smtp-password",
+                lambda: _read_secret(credential, "$CREDENTIALS_DIRECTORY"))
+    password_file = smtp.password_file
+    if password_file is not None:
+        return (f"file {password_file}",
+                lambda: _read_secret(password_file, "delivery.smtp.password_file"))
+    variable = smtp.password_env
+    if variable is not None:
+        return f"${variable}", lambda: _environment_secret(variable)
     return None
+
+
+def _environment_secret(variable: str) -> str:
+    value = os.environ.get(variable)
+    if value is None:
+        raise ConfigError(f"environment variable {variable} is not set",
+                          key="delivery.smtp.password_env")
+    return value
 
 
 def _read_secret(path: Path, key: str) -> str:

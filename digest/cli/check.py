@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from digest.config import Config, Smtp, find_config_path, load_config, resolve_state_dir
-from digest.config import smtp_password as read_password
+from digest.config import (
+    Config,
+    Smtp,
+    find_config_path,
+    load_config,
+    resolve_state_dir,
+    smtp_password_source,
+)
 from digest.errors import ConfigError
 
 MASK = "********"
@@ -139,15 +143,12 @@ def _delivery(config: Config) -> list[str]:
 
 def _password(smtp: Smtp) -> str:
     """Where the password comes from, masked; never the password itself."""
+    source = smtp_password_source(smtp)
+    if source is None:
+        return "(none)"
+    description, read = source
     try:
-        found = read_password(smtp) is not None
+        read()
     except ConfigError as exc:
         return f"MISSING ({exc})"
-    if not found:
-        return "(none)"
-    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
-    if credentials and (Path(credentials) / "smtp-password").is_file():
-        return f"{MASK} (systemd credential smtp-password)"
-    if smtp.password_file is not None:
-        return f"{MASK} (file {smtp.password_file})"
-    return f"{MASK} (${smtp.password_env})"
+    return f"{MASK} ({description})"
