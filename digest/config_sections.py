@@ -143,21 +143,14 @@ class Builder:
         return tuple(result)
 
     def check_terms(self, table: Table, watchlist: Watchlist) -> None:
-        """The matcher owns the language: ask it, and put its QueryError at the right key."""
-        from digest.errors import QueryError
-        from digest.matcher import validate_watchlist
+        """The matcher owns the language: ask it, and put its error at the entry's key."""
+        from digest.matcher import WatchlistQueryError, validate_watchlist
 
         try:
             validate_watchlist(watchlist)
-        except QueryError as exc:
-            key = "query" if exc.query == watchlist.query else "terms"
-            for name in ("terms", "exclude"):
-                items: tuple[str, ...] = getattr(watchlist, name)
-                if exc.query in items:
-                    key = f"{name}[{items.index(exc.query) + 1}]"
-                    break
+        except WatchlistQueryError as exc:
             message = f"{exc.reason} at position {exc.position + 1} in {exc.query!r}"
-            raise table.error(key, f"watchlist {watchlist.name!r}: {message}") from exc
+            raise table.error(exc.entry, f"watchlist {watchlist.name!r}: {message}") from exc
 
     def digests(self, top: Table, watchlists: tuple[Watchlist, ...],
                 timezone: ZoneInfo) -> tuple[DigestSpec, ...]:

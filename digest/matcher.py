@@ -354,17 +354,17 @@ def _compile(watchlist: Watchlist) -> _Compiled:
 
     return _Compiled(
         watchlist.name,
-        tuple(one(t, f"terms[{i}]") for i, t in enumerate(watchlist.terms)),
+        tuple(one(t, f"terms[{i}]") for i, t in enumerate(watchlist.terms, start=1)),
         one(watchlist.query, "query") if watchlist.query is not None else None,
-        tuple(one(t, f"exclude[{i}]") for i, t in enumerate(watchlist.exclude)),
+        tuple(one(t, f"exclude[{i}]") for i, t in enumerate(watchlist.exclude, start=1)),
     )
 
 
 def validate_watchlist(watchlist: Watchlist) -> None:
     """Raise QueryError for the first malformed term/query/exclude (config loading calls it).
 
-    The error is a WatchlistQueryError: ``entry`` says which one (``terms[2]``, ``query``,
-    ``exclude[0]``), ``position`` where in it.
+    The error is a WatchlistQueryError: ``entry`` says which one, counted from 1 as the
+    config's keys are (``terms[2]``, ``query``, ``exclude[1]``), ``position`` where in it.
     """
     _compile(watchlist)
 

@@ -184,8 +184,8 @@ def test_validate_names_the_entry() -> None:
     with pytest.raises(QueryError) as caught:
         validate_watchlist(Watchlist(name="Korea", terms=("Kim", "(Kim"), exclude=()))
     assert isinstance(caught.value, WatchlistQueryError)
-    assert caught.value.entry == "terms[1]" and caught.value.watchlist == "Korea"
-    assert "Korea" in str(caught.value) and "terms[1]" in str(caught.value)
+    assert caught.value.entry == "terms[2]" and caught.value.watchlist == "Korea"
+    assert "Korea" in str(caught.value) and "terms[2]" in str(caught.value)
 
 
 # --- the seed article ---------------------------------------------------------------------
