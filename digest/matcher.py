@@ -15,6 +15,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import ahocorasick  # type: ignore[import-not-found]  # no type stubs
 
@@ -345,7 +346,11 @@ def _score(hits: Sequence[Hit]) -> tuple[float, dict[str, float]]:
     return round(sum(parts.values()), 3), parts
 
 
+@lru_cache(maxsize=256)
 def _compile(watchlist: Watchlist) -> _Compiled:
+    """The parsed watchlist; cached, because loading the config parses every entry to check
+    it and the Matcher then needs the same trees (seconds with 100,000 terms)."""
+
     def one(text: str, entry: str) -> Node:
         try:
             return parse(text)
