@@ -169,15 +169,36 @@ def _tag_mark(tag: str) -> str | None:
     if name in CELLS:
         return " "
     if name == "img":
-        extractor = _TextExtractor(markup=False)  # the stdlib's attribute rules
-        extractor.feed(tag)
-        extractor.close()
-        alt = "".join(extractor.parts)
+        alt = _image_alt(tag)
         # decoded once already: another "&", a line break or a "<" would be read again
         if any(char in alt for char in "&\n\r<") or any(m in alt for m in _MARKS):
             return None
         return alt or _INLINE_MARK
     return _INLINE_MARK
+
+
+# An <img> whose attributes are all name="value" or name='value', with nothing to decode:
+# read with a regex. Anything else goes through the stdlib's attribute rules.
+_HTML_SPACE = "[ \t\n\r\f]"
+_PLAIN_ATTR = (rf"([a-zA-Z_:][-a-zA-Z0-9_:.]*){_HTML_SPACE}*={_HTML_SPACE}*"
+               r"""(?:"([^"&<>]*)"|'([^'&<>]*)')""")
+_PLAIN_IMG_RE = re.compile(rf"<[iI][mM][gG]((?:{_HTML_SPACE}+{_PLAIN_ATTR})*){_HTML_SPACE}*/?>\Z")
+_PLAIN_ATTR_RE = re.compile(_PLAIN_ATTR)
+
+
+def _image_alt(tag: str) -> str:
+    """What an <img> tag leaves in the text: its alt text with a space either side."""
+    plain = _PLAIN_IMG_RE.match(tag)
+    if plain is None:
+        extractor = _TextExtractor(markup=False)
+        extractor.feed(tag)
+        extractor.close()
+        return "".join(extractor.parts)
+    alt = None
+    for name, double, single in _PLAIN_ATTR_RE.findall(plain.group(1)):
+        if name.lower() == "alt":  # the last one counts, as in the stdlib's parser
+            alt = double or single
+    return f" {alt.strip()} " if alt and alt.strip() else ""
 
 
 def clean_text(text: str) -> str:
@@ -190,16 +211,20 @@ def clean_text(text: str) -> str:
     lines: list[str] = []
     blank = False  # a blank line is pending: written only between two lines with text
     for line in text.split("\n"):
-        # isprintable() is False for every character _CONTROL_RE removes (and for a few
-        # harmless ones, like a no-break space): most lines skip the regex
-        words = (line if line.isprintable() else _CONTROL_RE.sub("", line)).split()
-        if not words:
+        # isprintable() is False for every character _CONTROL_RE removes and every space
+        # but " " (and for a few harmless others): most lines are clean already
+        if line.isprintable():
+            if "  " in line or line[:1] == " " or line[-1:] == " ":
+                line = " ".join(line.split())
+        else:
+            line = " ".join(_CONTROL_RE.sub("", line).split())
+        if not line:
             blank = bool(lines)
             continue
         if blank:
             lines.append("")
             blank = False
-        lines.append(" ".join(words))
+        lines.append(line)
     return "\n".join(lines)
 
 

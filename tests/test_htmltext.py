@@ -57,7 +57,9 @@ PIECES = ["<p>", "</p>", "<br>", "<br/>", "<img alt='a &amp; b' src=x>", '<img s
           "<P CLASS=x>", "</DIV >", "<o:p>", "<x y='>'>", "'", '"', "<div\n>", "&", "<li>",
           "</h2>", "<p title=\"a'b\">", "</br>", "<p/>", "&am", "p;", "&#", "1;", "x27;",
           "\x01", "\x03", "<img alt='x\ny'>", "<img alt='&lt;b&gt;'>", "<img alt='&amp;amp;'>",
-          "<img alt=''>", "\u2028", "\r\n", "&nbsp;"]
+          "<img alt=''>", "\u2028", "\r\n", "&nbsp;", '<IMG SRC="a" ALT="Up"/>',
+          "<img alt='x' alt='y'>", '<img alt = "spaced" >', '<img src=x alt="u">',
+          '<img alt="  pad  "/>', '<img data-x="1" alt="d"/>', "<img/>", "\xa0", "\t"]
 
 
 @settings(max_examples=3000, deadline=None)
