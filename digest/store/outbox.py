@@ -30,17 +30,6 @@ class OutboxTables(StoreBase):
                           "ORDER BY name")
         return [DigestState(row[0], _dt(row[1]), _dt(row[2]), row[3]) for row in rows]
 
-    def digest_items_sent(self, digest: str, article_keys: Iterable[str]) -> set[str]:
-        """Which of ``article_keys`` already went into an earlier run of ``digest``."""
-        keys = list(dict.fromkeys(article_keys))
-        found: set[str] = set()
-        for offset in range(0, len(keys), 500):
-            chunk = keys[offset:offset + 500]
-            found.update(row[0] for row in self._rows(
-                f"SELECT article_key FROM digest_items WHERE digest = ? "
-                f"AND article_key IN ({', '.join('?' * len(chunk))})", (digest, *chunk)))
-        return found
-
     def commit_digest(self, digest: str, watermark: datetime, message: Outgoing | None,
                       article_keys: Iterable[str], *, now: datetime | None = None) -> None:
         """Advance the watermark and queue the message in one transaction.
@@ -78,10 +67,6 @@ class OutboxTables(StoreBase):
             f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' AND next_try <= ? "
             "ORDER BY created, rowid", (_ts(now),))
         return [_outbox_entry(row) for row in rows]
-
-    def due_messages(self, now: datetime) -> list[Outgoing]:
-        """Pending messages whose next try has come, oldest first."""
-        return [entry.message for entry in self.due_entries(now)]
 
     def mark_sent(self, message_id: str, now: datetime, refused: dict[str, str]) -> None:
         with self.transaction():
