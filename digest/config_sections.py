@@ -126,6 +126,9 @@ class Builder:
             raise ConfigError(str(exc), path=self.shown, key=key) from exc
 
     def watchlists(self, top: Table) -> tuple[Watchlist, ...]:
+        from digest.matcher import forget_parsed
+
+        forget_parsed()  # the Matcher built next reuses what check_terms parses
         names: set[str] = set()
         result = []
         for t in top.tables("watchlists", ("name", "terms", "query", "exclude", "alert")):
@@ -149,8 +152,7 @@ class Builder:
         try:
             validate_watchlist(watchlist)
         except WatchlistQueryError as exc:
-            message = f"{exc.reason} at position {exc.position + 1} in {exc.query!r}"
-            raise table.error(exc.entry, f"watchlist {watchlist.name!r}: {message}") from exc
+            raise table.error(exc.entry, f"watchlist {watchlist.name!r}: {exc.error}") from exc
 
     def digests(self, top: Table, watchlists: tuple[Watchlist, ...],
                 timezone: ZoneInfo) -> tuple[DigestSpec, ...]:

@@ -15,7 +15,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 import ahocorasick  # type: ignore[import-not-found]  # no type stubs
 
@@ -41,6 +41,7 @@ class WatchlistQueryError(QueryError):
     def __init__(self, error: QueryError, *, watchlist: str, entry: str) -> None:
         self.watchlist = watchlist
         self.entry = entry
+        self.error = error  # as the parser raised it, naming no watchlist
         super().__init__(f"watchlist {watchlist!r} {entry}: {error.reason}",
                          query=error.query, position=error.position)
         self.reason = error.reason
@@ -346,10 +347,12 @@ def _score(hits: Sequence[Hit]) -> tuple[float, dict[str, float]]:
     return round(sum(parts.values()), 3), parts
 
 
-@lru_cache(maxsize=256)
+@cache
 def _compile(watchlist: Watchlist) -> _Compiled:
     """The parsed watchlist; cached, because loading the config parses every entry to check
-    it and the Matcher then needs the same trees (seconds with 100,000 terms)."""
+    it and the Matcher then needs the same trees (seconds with 100,000 terms). Unbounded,
+    since a bounded LRU misses every time once a config has more watchlists than its size;
+    ``forget_parsed`` empties it when a config is loaded."""
 
     def one(text: str, entry: str) -> Node:
         try:
@@ -374,8 +377,15 @@ def validate_watchlist(watchlist: Watchlist) -> None:
     _compile(watchlist)
 
 
+def forget_parsed() -> None:
+    """Drop the watchlists parsed so far (a config is being loaded: only its own count)."""
+    _compile.cache_clear()
+
+
 def compile_query(query: str, *, name: str = "query") -> Matcher:
     """A matcher for one ad-hoc query (``digest match QUERY``); a malformed query raises
     the plain QueryError (no watchlist to name)."""
-    parse(query)
-    return Matcher([Watchlist(name=name, query=query)])
+    try:
+        return Matcher([Watchlist(name=name, query=query)])
+    except WatchlistQueryError as exc:
+        raise exc.error from None

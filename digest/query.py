@@ -191,11 +191,28 @@ def _near_distance(query: str, start: int, given: str | None) -> int:
 # --- parser ---------------------------------------------------------------------------------
 
 
+def _balanced(kind: type[And] | type[Or], operands: list[Node]) -> Node:
+    """``a OP b OP c …`` as a balanced tree of ``kind``: same meaning and leaf order as the
+    left-leaning chain, depth log2(n) instead of n."""
+    if len(operands) == 1:
+        return operands[0]
+    middle = len(operands) // 2
+    return kind(_balanced(kind, operands[:middle]), _balanced(kind, operands[middle:]))
+
+
+MAX_NESTING = 100  # parentheses, NOTs and NEARs within one another: deeper is refused
+
+
 class _Parser:
+    """Recursive descent. Chains of OR and of AND become balanced trees (a query may list
+    thousands of names), and nesting is capped, so nothing that walks a tree recurses deeper
+    than about MAX_NESTING levels."""
+
     def __init__(self, query: str, tokens: list[Token]) -> None:
         self.query = query
         self.tokens = tokens
         self.index = 0
+        self.depth = 0
 
     @property
     def token(self) -> Token:
@@ -221,21 +238,27 @@ class _Parser:
         return node
 
     def or_expr(self) -> Node:
-        node = self.and_expr()
+        operands = [self.and_expr()]
         while self.token.kind == "OR":
             operator = self.advance()
-            node = Or(node, self.and_expr_after(operator))
-        return node
+            operands.append(self.and_expr_after(operator))
+        return _balanced(Or, operands)
 
     def and_expr(self) -> Node:
-        node = self.unary()
+        operands = [self.unary()]
         while self.token.kind in ("AND", "NOT"):
             operator = self.advance()
             if operator.kind == "AND":
-                node = And(node, self.unary_after(operator))
+                operands.append(self.unary_after(operator))
             else:
-                node = And(node, Not(self.near_after(operator)))
-        return node
+                operands.append(Not(self.near_after(operator)))
+        return _balanced(And, operands)
+
+    def nested(self, operator: Token) -> None:
+        """Count one level of nesting at ``operator``; refuse too many."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.error(f"nested more than {MAX_NESTING} levels deep", operator.position)
 
     def and_expr_after(self, operator: Token) -> Node:
         self.expect_operand(operator)
@@ -252,15 +275,21 @@ class _Parser:
     def unary(self) -> Node:
         if self.token.kind == "NOT":
             operator = self.advance()
-            return Not(self.unary_after(operator))
+            self.nested(operator)
+            node = Not(self.unary_after(operator))
+            self.depth -= 1
+            return node
         return self.near()
 
     def near(self) -> Node:
         node = self.primary()
+        depth = self.depth
         while self.token.kind == "NEAR":
             operator = self.advance()
+            self.nested(operator)
             self.expect_operand(operator)
             node = Near(node, self.primary(), operator.distance)
+        self.depth = depth
         return node
 
     def expect_operand(self, operator: Token) -> None:
@@ -296,7 +325,9 @@ class _Parser:
         opening = self.advance()
         if self.token.kind == ")":
             raise self.error("empty parentheses", opening.position)
+        self.nested(opening)
         node = self.or_expr()
+        self.depth -= 1
         closing = self.token
         if closing.kind != ")":
             if closing.kind == "end":

@@ -306,3 +306,9 @@ def test_the_matcher_reuses_what_config_validation_parsed() -> None:
     Matcher([watchlist])
     after = _compile.cache_info()
     assert after.hits == before.hits + 1 and after.misses == before.misses
+
+
+def test_a_query_listing_thousands_of_names_compiles_and_matches_the_last() -> None:
+    query = " OR ".join(f"Minister{i}" for i in range(3000))
+    assert match(query, "Minister2999 resigns") is not None
+    assert match(query, "Nobody resigns") is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from digest.errors import ConfigError, QueryError
-from digest.query import And, Near, Not, Or, Phrase, Regex, key_forms, parse
+from digest.query import And, Near, Not, Or, Phrase, Regex, atoms, key_forms, parse
 
 
 def test_words_next_to_each_other_form_one_phrase() -> None:
@@ -120,3 +120,21 @@ def test_errors_name_the_position(query: str, position: int, reason: str) -> Non
 def test_safe_regexes_are_accepted() -> None:
     for query in (r"/Kim Jong[- ]?(Un|Il)/", r"/\d+ (people|dead)/", r"/[(a+)+]x/"):
         assert isinstance(parse(query), Regex)
+
+
+@pytest.mark.parametrize("query", ["(" * 150 + "Kim" + ")" * 150, "NOT " * 150 + "Kim",
+                                   " NEAR/3 ".join(["Kim"] * 150)])
+def test_nesting_deeper_than_the_cap_is_refused_with_a_position(query: str) -> None:
+    with pytest.raises(QueryError, match="nested more than 100 levels deep"):
+        parse(query)
+
+
+def test_a_long_or_chain_is_a_shallow_tree_with_its_terms_in_order() -> None:
+    names = [f"name{i}" for i in range(3000)]
+    tree = parse(" OR ".join(names))
+
+    def depth(node: object) -> int:
+        return 1 + max(depth(node.left), depth(node.right)) if isinstance(node, Or) else 1
+
+    assert depth(tree) <= 13
+    assert [atom.written for atom in atoms(tree)] == names
