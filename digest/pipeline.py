@@ -146,9 +146,8 @@ async def _record(rt: Runtime, articles: Sequence[Article], now: datetime,
     candidates = [replace(article, first_seen=now) for article in rt.store.unseen(articles)]
     matches = await _match_all(rt.matcher, candidates, rt.sketches)
     with rt.store.transaction(durable=False):  # a power cut can only make us refetch
-        new = rt.store.record_articles(candidates, matches, now) if candidates else []
-        ids = {article.id for article in new}
-        found = [match for match in matches if match.article.id in ids]
+        new, found = (rt.store.record_articles(candidates, matches, now) if candidates
+                      else ([], []))
         if found and rt.on_new_matches is not None:
             rt.on_new_matches(found)
         if feed_state is not None:

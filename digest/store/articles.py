@@ -11,7 +11,15 @@ from typing import cast
 from digest.errors import StateError
 from digest.models import Article, Match
 from digest.store.base import StoreBase
-from digest.store.rows import _ARTICLE_COLUMNS, _article, _dt, _hits_from_json, _hits_json, _ts
+from digest.store.rows import (
+    _ARTICLE_COLUMNS,
+    _MATCH_COLUMNS,
+    _article,
+    _dt,
+    _hits_json,
+    _match,
+    _ts,
+)
 
 
 class ArticleTables(StoreBase):
@@ -33,12 +41,11 @@ class ArticleTables(StoreBase):
                 new.append(article if article.first_seen == now
                            else replace(article, first_seen=now))
             seen = _ts(now)
-            with self._translate("write"):
-                self._db.executemany(
-                    "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(article.id, article.source, article.url, article.canonical_url,
-                      article.title, article.body, article.description, article.author,
-                      _ts(article.published), seen, article.hash) for article in new])
+            self._write_many(
+                "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(article.id, article.source, article.url, article.canonical_url,
+                  article.title, article.body, article.description, article.author,
+                  _ts(article.published), seen, article.hash) for article in new])
         return new
 
     def unseen(self, articles: Iterable[Article]) -> list[Article]:
@@ -49,15 +56,16 @@ class ArticleTables(StoreBase):
                 and not (article.canonical_url and article.canonical_url in urls)]
 
     def record_articles(self, articles: Iterable[Article], matches: Iterable[Match],
-                        now: datetime) -> list[Article]:
+                        now: datetime) -> tuple[list[Article], list[Match]]:
         """Record new articles and their matches in one transaction (a crash leaves both or
-        neither, so no article is ever seen without being matched); return the new ones.
-        Matches of articles that turned out not to be new are dropped."""
+        neither, so no article is ever seen without being matched); return the new articles
+        and their matches. Matches of articles that turned out not to be new are dropped."""
         with self.transaction():
             new = self.add_articles(articles, now)
             ids = {article.id for article in new}
-            self.add_matches(match for match in matches if match.article.id in ids)
-        return new
+            kept = [match for match in matches if match.article.id in ids]
+            self.add_matches(kept)
+        return new, kept
 
     def _known_keys(self, articles: Sequence[Article]) -> tuple[set[str], set[str]]:
         """Which of the articles' ids and canonical urls are already recorded."""
@@ -70,15 +78,15 @@ class ArticleTables(StoreBase):
     def add_matches(self, matches: Iterable[Match]) -> None:
         """Record matches; matching the same article again updates hits and score only."""
         with self.transaction():
-            for match in matches:
-                first_seen = match.article.first_seen or self._first_seen(match.article.id)
-                self._exec(
-                    """INSERT INTO matches VALUES (?, ?, ?, ?, ?, ?, NULL)
-                       ON CONFLICT (article_key, watchlist) DO UPDATE SET
-                       score = excluded.score, hits = excluded.hits,
-                       score_parts = excluded.score_parts""",
-                    (match.article.id, match.watchlist, match.score, _hits_json(match.hits),
-                     json.dumps(dict(match.score_parts)), _ts(first_seen)))
+            rows = [(match.article.id, match.watchlist, match.score, _hits_json(match.hits),
+                     json.dumps(dict(match.score_parts)),
+                     _ts(match.article.first_seen or self._first_seen(match.article.id)))
+                    for match in matches]
+            self._write_many(
+                """INSERT INTO matches VALUES (?, ?, ?, ?, ?, ?, NULL)
+                   ON CONFLICT (article_key, watchlist) DO UPDATE SET
+                   score = excluded.score, hits = excluded.hits,
+                   score_parts = excluded.score_parts""", rows)
 
     def _first_seen(self, key: str) -> datetime:
         rows = self._rows("SELECT first_seen FROM articles WHERE key = ?", (key,))
@@ -93,14 +101,12 @@ class ArticleTables(StoreBase):
             return []
         marks = ", ".join("?" * len(watchlists))
         rows = self._rows(
-            f"""SELECT {_ARTICLE_COLUMNS}, m.watchlist, m.score, m.hits, m.score_parts
+            f"""SELECT {_MATCH_COLUMNS}
                 FROM matches m JOIN articles a ON a.key = m.article_key
                 WHERE m.watchlist IN ({marks}) AND a.first_seen >= ? AND a.first_seen < ?
                 ORDER BY a.first_seen, a.key, m.watchlist""",
             (*watchlists, _ts(start), _ts(end)))
-        return [Match(article=_article(row[:10]), watchlist=row[10], score=row[11],
-                      hits=_hits_from_json(row[12]), score_parts=json.loads(row[13]))
-                for row in rows]
+        return [_match(row) for row in rows]
 
     def articles_since(self, since: datetime) -> list[Article]:
         rows = self._rows(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -133,6 +133,10 @@ class StoreBase:
     def _exec(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Cursor:
         with self._translate("write"):
             return self._db.execute(sql, params)
+
+    def _write_many(self, sql: str, rows: Iterable[Sequence[object]]) -> None:
+        with self._translate("write"):
+            self._db.executemany(sql, rows)
 
     def _rows(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         with self._translate("read"):

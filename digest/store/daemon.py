@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import cast
 
 from digest.models import Match, Outgoing
 from digest.store.outbox import OutboxTables
-from digest.store.rows import _ARTICLE_COLUMNS, JobResult, _article, _dt, _hits_from_json, _ts
+from digest.store.rows import _MATCH_COLUMNS, JobResult, _dt, _match, _ts
 
 
 class DaemonTables(OutboxTables):
@@ -50,14 +49,12 @@ class DaemonTables(OutboxTables):
     def pending_alerts(self) -> list[Match]:
         """Queued matches not yet in an alert mail, oldest first."""
         rows = self._rows(
-            f"""SELECT {_ARTICLE_COLUMNS}, m.watchlist, m.score, m.hits, m.score_parts
+            f"""SELECT {_MATCH_COLUMNS}
                 FROM alert_queue q JOIN matches m
                   ON m.article_key = q.article_key AND m.watchlist = q.watchlist
                 JOIN articles a ON a.key = q.article_key
                 WHERE q.sent IS NULL ORDER BY q.queued, a.key, m.watchlist""")
-        return [Match(article=_article(row[:10]), watchlist=row[10], score=row[11],
-                      hits=_hits_from_json(row[12]), score_parts=json.loads(row[13]))
-                for row in rows]
+        return [_match(row) for row in rows]
 
     def last_alert_time(self) -> datetime | None:
         rows = self._rows("SELECT max(created) FROM alert_mails")

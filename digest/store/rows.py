@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from digest.models import Article, Hit, Outgoing
+from digest.models import Article, Hit, Match, Outgoing
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,15 @@ def _article(row: Sequence[Any]) -> Article:
     return Article(id=row[0], source=row[1], url=row[2], canonical_url=row[3], title=row[4],
                    body=row[5], description=row[6], author=row[7], published=_dt(row[8]),
                    first_seen=_dt(row[9]))
+
+
+_MATCH_COLUMNS = f"{_ARTICLE_COLUMNS}, m.watchlist, m.score, m.hits, m.score_parts"
+
+
+def _match(row: Sequence[Any]) -> Match:
+    """A row of ``_MATCH_COLUMNS``."""
+    return Match(article=_article(row[:10]), watchlist=row[10], score=row[11],
+                 hits=_hits_from_json(row[12]), score_parts=json.loads(row[13]))
 
 
 def _hits_json(hits: Iterable[Hit]) -> str:
