@@ -55,7 +55,7 @@ _EXTRA_ZONES = {
     "akdt": "-0800", "nst": "-0330", "ndt": "-0230", "brt": "-0300", "art": "-0300",
 }
 _ZONE_RE = re.compile(r"([A-Za-z]{1,5})\s*$")
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_ISO_START_RE = re.compile(r"\s*\d{4}-\d\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +133,14 @@ GLOBAL_ID_PREFIXES = ("http://", "https://", "tag:", "urn:")
 
 def _article(entry: Mapping[str, Any], source: str, base: str) -> Article | None:
     title = _truncate(one_line(_text_of(entry, "title")), MAX_TITLE)
-    content = entry.get("content") or []
-    body_html = "\n\n".join(_detail_text(part) for part in content if isinstance(part, Mapping))
-    description = _text_of(entry, "summary")
+    parts = [part for part in entry.get("content") or [] if isinstance(part, Mapping)]
+    texts = [_detail_text(part) for part in parts]
+    body_html = "\n\n".join(texts)
+    summary = entry.get("summary_detail")
+    if len(parts) == 1 and isinstance(summary, Mapping) and _same_text(summary, parts[0]):
+        description = texts[0]  # feedparser copies a lone content into the summary
+    else:
+        description = _text_of(entry, "summary")
     body = _truncate(body_html.strip() or description, MAX_BODY)
     description = _truncate(description, MAX_DESCRIPTION)
     if not title and not body:
@@ -172,10 +177,14 @@ def _detail_text(detail: Mapping[str, Any]) -> str:
     if not isinstance(value, str):
         return ""
     kind = str(detail.get("type") or "text/html").lower()
-    if kind.startswith(_HTML_TYPES) or ("<" in value and kind != "text/plain"):
-        return html_to_text(value)
-    # feedparser leaves entities in some "plain" titles ("&amp;"): decode them once
-    return html_to_text(value) if "&" in value else clean_text(value)
+    # Only text declared plain keeps its "<"; feedparser leaves entities in some plain
+    # titles ("&amp;"), so those are decoded once too.
+    return clean_text(value) if kind == "text/plain" and "&" not in value else html_to_text(value)
+
+
+def _same_text(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two details give the same text (it depends on value and type only)."""
+    return a.get("value") == b.get("value") and a.get("type") == b.get("type")
 
 
 def _entry_link(entry: Mapping[str, Any], base: str) -> str | None:
@@ -225,7 +234,7 @@ def _trusted_time(raw: str, parsed: time.struct_time | None) -> datetime | None:
 
 
 def _looks_iso(raw: str) -> bool:
-    return bool(re.match(r"\s*\d{4}-\d\d", raw))
+    return bool(_ISO_START_RE.match(raw))
 
 
 def _truncate(text: str, limit: int) -> str:
