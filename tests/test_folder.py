@@ -106,3 +106,4 @@ def test_copy_under_another_name_has_the_same_id(tmp_path: Path) -> None:
 def test_missing_folder_is_an_error_not_a_crash(tmp_path: Path) -> None:
     result = read_folder(folder(tmp_path / "nope"))
     assert result.articles == ()
+    assert result.error is not None and "nope" in result.error

@@ -36,6 +36,8 @@ class FolderResult:
 
 def read_folder(source: FolderSource) -> FolderResult:
     """Read every matching file of ``source``; problems are returned, not raised."""
+    if not source.path.is_dir():  # checked when the config loaded, but it may have gone
+        return FolderResult(source, (), (), f"{source.path} is not a folder (any more)")
     try:
         paths = sorted(p for p in source.path.glob(source.pattern) if p.is_file())
     except OSError as exc:
