@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import gzip
+import re
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -110,6 +112,7 @@ async def test_named_real_feeds_give_their_items_titles_links_and_dates(store: S
         assert article.source == result.feed.name
         assert article.body  # description or content, as text
         assert "<" not in article.body or "<p>" not in article.body
+        assert not re.search(r"</?[A-Za-z][^>]*>", article.body)  # no tag of any kind
 
 
 async def test_conditional_get_parses_nothing_on_304_and_new_items_are_new_once(
@@ -270,5 +273,6 @@ async def test_parsing_in_worker_processes_gives_the_same_articles(store: Store)
         feed = FeedSource("NPR", server.url("/npr"))
         in_process = (await pooled.poll([feed], store, NOW))[0]
         in_thread = (await threaded.poll([FeedSource("NPR2", feed.url)], store, NOW))[0]
+        assert isinstance(pooled._pool, ProcessPoolExecutor) and threaded._pool is None
     assert in_process.status == "new" and len(in_process.articles) == 15
     assert [a.title for a in in_process.articles] == [a.title for a in in_thread.articles]

@@ -113,12 +113,13 @@ def test_a_regex_that_backtracks_polynomially_is_rejected_or_time_bounded(
                              "/\\d*\\d*\\d*\\d*\\d*x/", str(article)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        proc.communicate(timeout=8)
+        _, err = proc.communicate(timeout=8)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
         raise AssertionError("matching one article did not finish") from None
     assert proc.returncode in (0, 1, 2)
+    assert "Traceback" not in err  # a clean answer or a clean error, never a crash
 
 
 def test_templates_dir_outside_the_config_directory_is_used_when_explicit(
@@ -220,6 +221,7 @@ def run_daemon(config: str, tmp_path: Path) -> str:
         while "executed successfully" not in log.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
         time.sleep(1.0)
+        assert "executed successfully" in log.read_text()  # it ran, so its output counts
     finally:
         proc.send_signal(signal.SIGTERM)
         try:

@@ -62,6 +62,13 @@ PIECES = ["<p>", "</p>", "<br>", "<br/>", "<img alt='a &amp; b' src=x>", '<img s
           '<img alt="  pad  "/>', '<img data-x="1" alt="d"/>', "<img/>", "\xa0", "\t"]
 
 
+def test_plain_feed_markup_takes_the_fast_path() -> None:
+    html = '<p>Kim &amp; Putin</p><img src="x.jpg" alt="Kim"/><p>Talks <a href="/m">more</a></p>'
+    fast = _simple_text(html, markup=True)
+    assert fast is not None
+    assert clean_text(fast) == html_to_text(html) == "Kim & Putin\n\nKim\n\nTalks more"
+
+
 @settings(max_examples=3000, deadline=None)
 @given(st.lists(st.sampled_from(PIECES), max_size=12))
 def test_the_fast_path_reads_markup_exactly_as_the_tokenizer(pieces: list[str]) -> None:

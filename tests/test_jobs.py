@@ -116,7 +116,9 @@ def test_autumn_double_hour_fires_twice_but_is_one_slot() -> None:
 def test_spring_gap_fires_at_most_once() -> None:
     trigger = digest_trigger(DigestSpec("Night", "30 1 * * *", (), ()), LONDON)
     day = datetime(2025, 3, 29, 12, tzinfo=UTC)
-    assert len(fire_times(trigger, day, day + timedelta(days=1))) <= 1
+    fired = fire_times(trigger, day, day + timedelta(days=1))
+    assert len(fired) <= 1
+    assert fired == [datetime(2025, 3, 30, 1, 30, tzinfo=UTC)]  # 02:30 BST: not skipped
 
 
 @pytest.mark.parametrize(("schedule", "now", "expected"), [

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from digest.cli import main
+from digest.config import load_config, state_database
+from digest.store import Store
 from tests.conftest import REPO
 from tests.smtp_server import SMTP_WARNINGS, SmtpServer, smtp_server
 
@@ -115,11 +117,16 @@ def test_partial_recipient_refusal_is_recorded(tmp_path: Path, trust,
     with smtp_server(security="starttls", users={"digest": PASSWORD}) as server:
         trust(server)
         server.handler.refuse = {"other@example.org": "550 5.1.1 No such user"}
-        assert once(write_config(tmp_path, server)) == 0
+        config = write_config(tmp_path, server)
+        assert once(config) == 0
         [received] = server.handler.received
         assert received.recipients == ("reader@example.org",)
     out = capsys.readouterr().out
     assert "other@example.org" in out
+    with Store.open(state_database(load_config(config))) as store:
+        [entry] = store.outbox()
+    assert entry.status == "sent"
+    assert entry.refused == {"other@example.org": "550 5.1.1 No such user"}
 
 
 def test_security_none_to_a_remote_host_is_refused(tmp_path: Path,
