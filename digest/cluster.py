@@ -97,7 +97,8 @@ def cluster_matches(matches: Sequence[Match], *, thresholds: Thresholds = Thresh
     items = [(m.article.title, sketch_text(m)) for m in members]
     sketches = None
     if cache is not None:
-        sketches = [cache.sketch(m.article.id, sketch_text(m)) for m in members]
+        sketches = [cache.sketch(m.article.id, text) for m, (_, text) in
+                    zip(members, items, strict=True)]
     groups = cluster_texts(items, thresholds=thresholds, sketches=sketches)
     return [[members[i] for i in group] for group in groups]
 
@@ -108,7 +109,7 @@ def cluster_texts(items: Sequence[tuple[str, str]], *, thresholds: Thresholds = 
     ``sketches``, when given, are the bodies' sketches, in the same order."""
     if sketches is None:
         sketches = [sketch(body) for _, body in items]
-    titles = [frozenset(_WORD.findall(title.casefold())) for title, _ in items]
+    titles = [frozenset(_words(title)) for title, _ in items]
     parent = list(range(len(items)))
 
     def find(i: int) -> int:
@@ -177,9 +178,11 @@ def similarity(a: Sketch, b: Sketch) -> float:
     return sum(x == y for x, y in zip(a.values, b.values, strict=True)) / BINS
 
 
-def containment(a: Sketch, b: Sketch) -> float:
-    """Estimated share of the smaller text's shingles that the other text also has."""
-    jaccard = similarity(a, b)
+def containment(a: Sketch, b: Sketch, jaccard: float | None = None) -> float:
+    """Estimated share of the smaller text's shingles that the other text also has
+    (``jaccard``: their ``similarity``, when already known)."""
+    if jaccard is None:
+        jaccard = similarity(a, b)
     common = jaccard * (a.size + b.size) / (1.0 + jaccard)
     return min(1.0, common / min(a.size, b.size))
 
@@ -188,13 +191,17 @@ def _densify(bins: list[int]) -> array[int]:
     """Fill empty bins from the next non-empty one to the right (rotation densification);
     ``sketch`` calls it with at least one bin filled."""
     filled = list(bins)
-    for slot in range(BINS):
-        distance = 0
-        while bins[(slot + distance) % BINS] == _EMPTY:
-            distance += 1
-        if distance:
-            filled[slot] = (bins[(slot + distance) % BINS]
-                            + distance * 0x9E3779B97F4A7C15) & _MASK
+    # one walk leftwards around the ring, from a filled bin, carrying the nearest filled
+    # value to the right and how far away it is
+    last = next(slot for slot in reversed(range(BINS)) if bins[slot] != _EMPTY)
+    value, distance = bins[last], 0
+    for step in range(1, BINS):
+        slot = (last - step) % BINS
+        distance += 1
+        if bins[slot] != _EMPTY:
+            value, distance = bins[slot], 0
+        else:
+            filled[slot] = (value + distance * 0x9E3779B97F4A7C15) & _MASK
     return array("Q", filled)
 
 
@@ -211,4 +218,4 @@ def _same_story(a: Sketch | None, b: Sketch | None,
     if title < thresholds.title:
         return False
     return (body >= thresholds.body_with_title
-            or containment(a, b) >= thresholds.contained_with_title)
+            or containment(a, b, body) >= thresholds.contained_with_title)

@@ -174,7 +174,7 @@ def others_by_source(story: Story) -> list[tuple[str, str | None]]:
     found: dict[str, str | None] = {}
     for match in story.others:
         source = match.article.source
-        if source == story.lead.article.source and source not in found:
+        if source == story.lead.article.source:
             continue
         url = safe_url(match.article.url)
         if source not in found or (found[source] is None and url):

@@ -86,26 +86,26 @@ class Sentence:
     text: str
     start: int
     end: int
-    index: int  # position among all sentences of the text, from 0
-    line: int  # index of the (joined) line it belongs to
     boilerplate: bool  # headings, bylines, captions, links: never part of a summary
 
 
 def split_sentences(text: str) -> list[Sentence]:
     """All sentences of ``text`` in order, boilerplate flagged rather than dropped."""
-    result: list[Sentence] = []
-    for line_number, (start, end) in enumerate(_lines(text)):
+    return list(iter_sentences(text))
+
+
+def iter_sentences(text: str) -> Iterator[Sentence]:
+    """``split_sentences`` one at a time, so a caller can stop early."""
+    for start, end in _lines(text):
         line = text[start:end]
         line_is_boilerplate = is_boilerplate_line(line)
         for s_start, s_end in _split_line(line):
             raw = line[s_start:s_end]
             shown = raw.replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-            result.append(Sentence(
-                text=shown, start=start + s_start, end=start + s_end, index=len(result),
-                line=line_number,
+            yield Sentence(
+                text=shown, start=start + s_start, end=start + s_end,
                 boilerplate=line_is_boilerplate or bool(_BOILERPLATE_START.match(shown)),
-            ))
-    return result
+            )
 
 
 def is_boilerplate_line(line: str) -> bool:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 
 from digest.models import Field, Hit, Segment
-from digest.sentences import split_sentences
+from digest.sentences import iter_sentences
 
 log = logging.getLogger(__name__)
 
@@ -105,8 +105,11 @@ def _window(text: str, marks: Sequence[tuple[int, int]], width: int) -> tuple[in
 def _sentence_start(text: str, position: int, *, limit: int) -> int | None:
     """The start of the sentence containing ``position`` if it begins at or after ``limit``
     (the summarizer's splitter: "Mr. Kim" does not end a sentence)."""
-    starts = [sentence.start for sentence in split_sentences(text) if sentence.start <= position]
-    start = starts[-1] if starts else 0
+    start = 0
+    for sentence in iter_sentences(text):  # starts only grow: stop at the first one past
+        if sentence.start > position:
+            break
+        start = sentence.start
     return start if start >= max(0, limit) else None
 
 
