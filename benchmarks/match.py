@@ -99,7 +99,7 @@ def main() -> None:
         base = base or cost
         naive_cost = per_article(naive(terms), articles[: NAIVE_ARTICLES[count]])
         print(f"{count:>7,} {build * 1000:>9.0f} {1 / cost:>11,.0f} {cost * 1000:>11.3f} "
-              f"{matched:>8} {naive_cost * 1000:>17.2f} {naive_cost / cost:>8.0f}×")
+              f"{matched:>8} {naive_cost * 1000:>17.2f} {naive_cost / cost:>8,.0f}×")
     print(f"\n10,000-term cost / 10-term cost: {cost / base:.2f}× (target ≤ 3×)")
 
 
