@@ -194,8 +194,7 @@ async def flush_outbox(store: Store, transport: Transport, now: datetime, *,
     once, so a batch shares one connection. When the server cannot be reached or refuses
     our settings, the rest of the batch waits for the next run instead of failing one by one.
     """
-    entries = [e for e in store.outbox() if e.status == "pending"] if force \
-        else store.due_entries(now)
+    entries = store.outbox("pending") if force else store.due_entries(now)
     outcomes: list[Outcome] = []
     if not entries:
         return outcomes

@@ -190,6 +190,7 @@ def test_outbox_lifecycle(store: Store) -> None:
     assert sent.refused == {"gone@example.com": "550 5.1.1 no such user"}
     assert sent.message.raw == b"Subject: x\r\n\r\nbody\r\n"
     assert (failed.status, failed.last_error) == ("failed", "554 5.7.1 rejected")
+    assert store.outbox("failed") == [failed] and store.outbox("pending") == []
     assert store.due_entries(T0 + timedelta(days=9)) == []
 
 

@@ -76,7 +76,7 @@ def show_status(config: Config, store: Store, out: TextIO, *, now: datetime) -> 
             print(f"  {result.job}: {when(result.finished)} {state_word}: {result.summary}",
                   file=out)
 
-    entries = store.outbox()
+    entries = store.outbox("pending", "failed")
     pending = [e for e in entries if e.status == "pending"]
     failed = [e for e in entries if e.status == "failed"]
     print(f"outbox: {len(pending)} pending, {len(failed)} failed", file=out)

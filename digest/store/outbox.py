@@ -90,6 +90,10 @@ class OutboxTables(StoreBase):
                    last_error = ?, next_try = NULL WHERE message_id = ?""",
                 (error, message_id))
 
-    def outbox(self) -> list[OutboxEntry]:
-        rows = self._rows(f"SELECT {_OUTBOX_COLUMNS} FROM outbox ORDER BY created, rowid")
+    def outbox(self, *statuses: str) -> list[OutboxEntry]:
+        """Outbox entries, oldest first: all, or those in ``statuses`` (sent messages stay in
+        the outbox, so callers that want the others should not load them)."""
+        where = f"WHERE status IN ({', '.join('?' * len(statuses))}) " if statuses else ""
+        rows = self._rows(f"SELECT {_OUTBOX_COLUMNS} FROM outbox {where}ORDER BY created, rowid",
+                          statuses)
         return [_outbox_entry(row) for row in rows]
