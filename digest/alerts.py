@@ -75,7 +75,7 @@ def queue_matches(rt: Runtime, matches: Sequence[Match]) -> int:
 def due_time(rt: Runtime) -> datetime | None:
     """When the queued alerts may go out; None when nothing waits (or alerts are off)."""
     rules = rt.config.alerts
-    if rules is None or not rt.store.pending_alerts():
+    if rules is None or not rt.store.has_pending_alerts():
         return None
     return next_alert_time(rt.clock(), last_sent=rt.store.last_alert_time(), rules=rules,
                            tz=rt.config.timezone)

@@ -56,6 +56,11 @@ class DaemonTables(OutboxTables):
                 WHERE q.sent IS NULL ORDER BY q.queued, a.key, m.watchlist""")
         return [_match(row) for row in rows]
 
+    def has_pending_alerts(self) -> bool:
+        """Whether any queued match waits for an alert mail (without loading them)."""
+        return bool(self._rows("SELECT EXISTS (SELECT 1 FROM alert_queue WHERE sent IS NULL)")
+                    [0][0])
+
     def last_alert_time(self) -> datetime | None:
         rows = self._rows("SELECT max(created) FROM alert_mails")
         return _dt(rows[0][0]) if rows else None
