@@ -182,6 +182,11 @@ def state_database(config: Config | None) -> Path:
     return resolve_state_dir(config) / DATABASE_NAME
 
 
+def maildir_path(config: Config) -> Path:
+    """Where maildir delivery writes: ``delivery.maildir``, else ``mail`` in the state dir."""
+    return config.delivery.maildir or resolve_state_dir(config) / "mail"
+
+
 def smtp_password(smtp: Smtp) -> str | None:
     """The SMTP password (see ``smtp_password_source``), or None. Never logged or printed."""
     source = smtp_password_source(smtp)
@@ -193,8 +198,8 @@ def smtp_password_source(smtp: Smtp) -> tuple[str, Callable[[], str]] | None:
     ``smtp-password``, else ``password_file``, else the variable named by
     ``password_env``; None when there is none. ``read`` raises ConfigError naming the key."""
     credentials = os.environ.get("CREDENTIALS_DIRECTORY")
-    if credentials and (Path(credentials) / "smtp-password").is_file():
-        credential = Path(credentials) / "smtp-password"
+    credential = Path(credentials) / "smtp-password" if credentials else None
+    if credential is not None and credential.is_file():
         return ("systemd credential smtp-password",
                 lambda: _read_secret(credential, "$CREDENTIALS_DIRECTORY"))
     password_file = smtp.password_file

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol, TextIO
 
-from digest.config import GIVE_UP_AFTER, Config, Smtp, resolve_state_dir, smtp_password
+from digest.config import GIVE_UP_AFTER, Config, Smtp, maildir_path, smtp_password
 from digest.errors import (
     ConfigError,
     DeliveryError,
@@ -163,7 +163,7 @@ def transport_for(config: Config, *, stdout: TextIO | None = None,
             raise ConfigError('method = "smtp" needs a [delivery.smtp] table',
                               path=str(config.path), key="delivery.smtp")
         return SmtpTransport(delivery.smtp, smtp_password(delivery.smtp), tls_context)
-    return MaildirTransport(delivery.maildir or resolve_state_dir(config) / "mail")
+    return MaildirTransport(maildir_path(config))
 
 
 async def check_smtp_login(config: Config, *,

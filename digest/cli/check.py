@@ -16,6 +16,7 @@ from digest.config import (
     Smtp,
     find_config_path,
     load_config,
+    maildir_path,
     resolve_state_dir,
     smtp_password_source,
 )
@@ -132,7 +133,7 @@ def _delivery(config: Config) -> list[str]:
     delivery = config.delivery
     lines = [f"delivery: {delivery.method}, from {delivery.sender}"]
     if delivery.method == "maildir":
-        lines.append(f"  maildir: {delivery.maildir or resolve_state_dir(config) / 'mail'}")
+        lines.append(f"  maildir: {maildir_path(config)}")
     if delivery.smtp is not None:
         smtp = delivery.smtp
         lines.append(f"  smtp: {smtp.host}:{smtp.port}, security {smtp.security}, "
