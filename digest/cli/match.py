@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta, timezone
+from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
-from digest.config import Watchlist, find_config_path, load_config, parse_duration
+from digest.config import Config, find_config_path, load_config, parse_duration
 from digest.errors import ConfigError, SourceError, StateError
 from digest.matcher import Matcher, compile_query
 from digest.models import Article, Match, Segment
@@ -50,10 +51,12 @@ def register(subparsers: Any) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
+    # --watchlist and --stored both need the config: it is loaded (and checked) once
+    config = cache(lambda: load_config(find_config_path(args.config)))
     if args.watchlist:
         if args.query is not None:
             paths.insert(0, Path(args.query))
-        matcher = _watchlist_matcher(args.config, args.watchlist)
+        matcher = _watchlist_matcher(config(), args.watchlist)
     elif args.query is None:
         raise ConfigError("give a QUERY or --watchlist NAME")
     else:
@@ -62,7 +65,7 @@ def handle(args: argparse.Namespace) -> int:
         raise ConfigError("give article files (PATH …) or --stored")
     styles = BOLD if (sys.stdout.isatty() and not args.json) else GUILLEMETS
     any_matched = False
-    for label, article, error in _articles(args, paths):
+    for label, article, error in _articles(args, paths, config):
         found = matcher.match(article) if article is not None else []
         any_matched = any_matched or bool(found)
         if args.json:
@@ -72,8 +75,7 @@ def handle(args: argparse.Namespace) -> int:
     return 0 if any_matched else 1
 
 
-def _watchlist_matcher(config_path: str | None, name: str) -> Matcher:
-    config = load_config(find_config_path(config_path))
+def _watchlist_matcher(config: Config, name: str) -> Matcher:
     chosen = [w for w in config.watchlists if w.name == name]
     if not chosen:
         known = ", ".join(w.name for w in config.watchlists) or "none"
@@ -81,15 +83,15 @@ def _watchlist_matcher(config_path: str | None, name: str) -> Matcher:
     return Matcher(chosen)
 
 
-def _articles(args: argparse.Namespace,
-              paths: list[Path]) -> Iterator[tuple[str, Article | None, str | None]]:
+def _articles(args: argparse.Namespace, paths: list[Path],
+              config: Callable[[], Config]) -> Iterator[tuple[str, Article | None, str | None]]:
     for path in _expand(paths):
         try:
             yield str(path), _read(path), None
         except SourceError as exc:
             yield str(path), None, str(exc)
     if args.stored:
-        for article in _stored(args.config, args.since):
+        for article in _stored(config, args.since):
             yield f"{article.source}/{article.id}", article, None
 
 
@@ -107,7 +109,7 @@ def _read(path: Path) -> Article:
     return read_article_file(path, source=path.parent.name or "file")
 
 
-def _stored(config_path: str | None, since: str) -> list[Article]:
+def _stored(config: Callable[[], Config], since: str) -> list[Article]:
     from digest.config import state_database
     from digest.store import Store
 
@@ -115,8 +117,7 @@ def _stored(config_path: str | None, since: str) -> list[Article]:
         window: timedelta = parse_duration(since)
     except ValueError as exc:
         raise ConfigError(f"--since: {exc}") from exc
-    config = load_config(find_config_path(config_path))
-    database = state_database(config)
+    database = state_database(config())
     if not database.exists():
         raise StateError(f"no state database at {database} yet: run `digest once` first")
     with Store.open(database) as store:
@@ -173,4 +174,4 @@ def _fields(match: Match, term: str) -> str:
     return ", ".join(f"{f} ×{n}" for f, n in counts.items() if n)
 
 
-__all__ = ["Watchlist", "handle", "register"]
+__all__ = ["handle", "register"]
