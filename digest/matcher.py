@@ -92,13 +92,13 @@ class Matcher:
     def _add_phrase(self, phrase: Phrase, watchlist: int, keys: dict[str, list[_Entry]]) -> None:
         identity = atom_identity(phrase)
         atom = self._atom_ids.get(identity)
-        self._node_atoms[id(phrase)] = atom if atom is not None else len(self._by_atom)
         if atom is None:
             atom = self._atom_ids[identity] = len(self._by_atom)
             self._by_atom.append(set())
             for key in key_forms(phrase):
                 keys.setdefault(key, []).append(
                     _Entry(atom, len(key), phrase.prefix, _capital_spans(phrase, key)))
+        self._node_atoms[id(phrase)] = atom
         self._by_atom[atom].add(watchlist)
 
     def match(self, article: Article) -> list[Match]:

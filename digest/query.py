@@ -350,8 +350,7 @@ class _Parser:
                 raise self.error("'*' may only end the last word of a phrase",
                                  word.position + star)
             prefix = True
-        text = " ".join(w.text for w in words).removesuffix("*") if prefix else \
-            " ".join(w.text for w in words)
+        text = " ".join(w.text for w in words).removesuffix("*")  # a "*" set prefix or raised
         normalized, capitals = _words(text)
         if not normalized:
             raise self.error("empty term", words[0].position)
