@@ -23,7 +23,7 @@ from digest.config import (
     state_database,
 )
 from digest.config_checks import address_problem
-from digest.delivery import StdoutTransport, transport_for
+from digest.delivery import StdoutTransport, Transport, transport_for
 from digest.errors import ConfigError
 from digest.pipeline import OnceReport, Runtime, run_once
 from digest.store import Store, acquire_lock
@@ -89,9 +89,7 @@ def real_run(config: Config, specs: list[DigestSpec], args: argparse.Namespace,
              to: tuple[str, ...] | None) -> OnceReport:
     state_dir = resolve_state_dir(config)
     with acquire_lock(state_dir), Store.open(state_database(config)) as store:
-        rt = Runtime.create(config, store, transport_for(config))
-        with progress_bar(rt, quiet=args.quiet):
-            return asyncio.run(run_once(rt, digests=specs, since=args.since, to=to))
+        return run_on(store, transport_for(config), config, specs, args, to)
 
 
 def dry_run(config: Config, specs: list[DigestSpec], args: argparse.Namespace,
@@ -103,9 +101,15 @@ def dry_run(config: Config, specs: list[DigestSpec], args: argparse.Namespace,
         if real_db.exists():
             copy_database(real_db, copy)
         with Store.open(copy) as store:
-            rt = Runtime.create(config, store, StdoutTransport(out))
-            with progress_bar(rt, quiet=args.quiet):
-                return asyncio.run(run_once(rt, digests=specs, since=args.since, to=to))
+            return run_on(store, StdoutTransport(out), config, specs, args, to)
+
+
+def run_on(store: Store, transport: Transport, config: Config, specs: list[DigestSpec],
+           args: argparse.Namespace, to: tuple[str, ...] | None) -> OnceReport:
+    """`digest once` on an open store, with a progress bar when wanted."""
+    rt = Runtime.create(config, store, transport)
+    with progress_bar(rt, quiet=args.quiet):
+        return asyncio.run(run_once(rt, digests=specs, since=args.since, to=to))
 
 
 def copy_database(source: Path, target: Path) -> None:
@@ -164,8 +168,8 @@ def print_report(report: OnceReport, out: TextIO) -> None:
         else:
             print(f"{head} to {rcpt}: NOT delivered ({outcome.status}): {outcome.detail}",
                   file=out)
+    queued_ids = {q.message.message_id for q in report.digests if q.message}
     for outcome in report.deliveries:
-        if outcome.message.message_id not in {q.message.message_id for q in report.digests
-                                              if q.message}:
+        if outcome.message.message_id not in queued_ids:
             print(f"outbox: {outcome.message.subject!r} → {outcome.status}: {outcome.detail}",
                   file=out)
